@@ -1,0 +1,48 @@
+"""emkit: Expectation-Maximization for latent-variable models.
+
+One engine (:mod:`emkit.engine`) runs every model; models supply additive sufficient statistics
+(:class:`~emkit.stats.Stats`) and closed-form M-steps.
+"""
+
+from emkit._version import __version__
+from emkit.base import EMEstimator, MixtureEstimator
+from emkit.data import Batch
+from emkit.engine import EMModel, FitResult, IterationInfo, StepContext, fit_em, run_em
+from emkit.exceptions import (
+    ConvergenceWarning,
+    DataError,
+    EmkitError,
+    NonFiniteError,
+    NonMonotoneError,
+    ParameterError,
+)
+from emkit.executors import Executor, InMemoryExecutor
+from emkit.io import load, save
+from emkit.models import BernoulliMixture, BinomialMixture
+from emkit.stats import Stats
+
+__all__ = [
+    "Batch",
+    "BernoulliMixture",
+    "BinomialMixture",
+    "ConvergenceWarning",
+    "DataError",
+    "EMEstimator",
+    "EMModel",
+    "EmkitError",
+    "Executor",
+    "FitResult",
+    "InMemoryExecutor",
+    "IterationInfo",
+    "MixtureEstimator",
+    "NonFiniteError",
+    "NonMonotoneError",
+    "ParameterError",
+    "Stats",
+    "StepContext",
+    "__version__",
+    "fit_em",
+    "load",
+    "run_em",
+    "save",
+]

@@ -1,0 +1,304 @@
+"""scikit-learn-style estimators on the EM engine.
+
+:class:`EMEstimator` turns any :class:`~emkit.engine.EMModel` into an estimator with ``fit``,
+restarts, warm starts, sample weights, callbacks and save/load. :class:`MixtureEstimator` is the
+common case of independent rows with one discrete hidden class per row: a model then writes only
+``log_joint`` (``log p(x_i, z_i = k)``) and ``accumulate`` (weighted statistics from the
+posteriors), and gets the E-step, ``predict``, ``predict_proba``, ``score_samples``, ``score``,
+``bic`` and ``aic`` for free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from emkit._validation import (
+    BOOL,
+    RANDOM_STATE,
+    Constraint,
+    check_sample_weight,
+    interval,
+    validate_params,
+)
+from emkit.data import Batch
+from emkit.engine import Callback, EMModel, FitResult, StepContext, fit_em
+from emkit.exceptions import DataError
+from emkit.executors import Executor
+from emkit.stats import Stats
+
+__all__ = ["EMEstimator", "MixtureEstimator"]
+
+P = TypeVar("P")
+
+#: Every estimator class, by qualified name: what :func:`emkit.load` may instantiate.
+REGISTRY: dict[str, type[EMEstimator[Any]]] = {}
+
+
+class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
+    """Base class of emkit estimators: an :class:`~emkit.engine.EMModel` with ``fit``.
+
+    Subclasses declare their hyperparameters in ``__init__`` (stored unchanged, as scikit-learn
+    requires), a frozen dataclass ``params_type`` for the fitted parameters, the engine hooks,
+    and ``_validate_data``. After ``fit`` every field ``f`` of the parameters is also available
+    as the attribute ``f_`` (e.g. ``weights_``), together with ``params_``, ``n_iter_``,
+    ``converged_``, ``log_likelihood_`` (total, weighted), ``lower_bound_`` (its mean per unit
+    of weight, as in scikit-learn) and ``log_likelihood_history_``.
+
+    Common hyperparameters: ``tol``, ``max_iter``, ``n_init``, ``hard``, ``random_state``,
+    ``warm_start``.
+    """
+
+    params_type: ClassVar[type]
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "tol": interval(float, 0.0, None),
+        "max_iter": interval(int, 0, None),
+        "n_init": interval(int, 1, None),
+        "hard": BOOL,
+        "random_state": RANDOM_STATE,
+        "warm_start": BOOL,
+    }
+
+    # declared here so that type checkers and readers know every estimator has them
+    tol: float
+    max_iter: int
+    n_init: int
+    hard: bool
+    random_state: Any
+    warm_start: bool
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # -- hooks for subclasses -------------------------------------------------------------
+    @abstractmethod
+    def _validate_data(self, X: Any, *, reset: bool, **fit_data: Any) -> tuple[np.ndarray, ...]:
+        """Check ``X`` (and model-specific extras) and return the row-aligned arrays of a batch.
+
+        ``reset=True`` (in ``fit``) records ``n_features_in_``; ``reset=False`` checks against it.
+        """
+
+    def _check_params(self, n_samples: int) -> None:
+        """Validate hyperparameters (runs at the start of ``fit``); extend for model checks."""
+        constraints: dict[str, Constraint] = {}
+        for klass in reversed(type(self).__mro__):
+            constraints.update(vars(klass).get("_parameter_constraints", {}))
+        validate_params(self, constraints)
+
+    def _initial_params(self) -> P | None:
+        """Parameters to start from instead of ``init_params`` (user-given or warm start)."""
+        if self.warm_start and hasattr(self, "params_"):
+            return self.params_
+        return None
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+        executor: Executor | None = None,
+        **fit_data: Any,
+    ) -> EMEstimator[P]:
+        """Fit the model by EM.
+
+        Parameters
+        ----------
+        X : array-like
+            The observations (shape and meaning documented by each model).
+        y : None
+            Ignored; present for scikit-learn API consistency.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights; an integer weight ``w`` is the same as repeating the row ``w``
+            times. Defaults to 1 for every row.
+        callbacks : sequence of callables, optional
+            Each called with an :class:`~emkit.engine.IterationInfo` (restart, iteration,
+            log-likelihood, parameters) at the start and after every iteration.
+        executor : Executor, optional
+            Where the passes over the data run; in memory by default.
+        **fit_data
+            Model-specific per-row data (e.g. ``trials`` for :class:`BinomialMixture`).
+
+        Returns
+        -------
+        self
+        """
+        arrays = self._validate_data(X, reset=True, **fit_data)
+        n_samples = arrays[0].shape[0]
+        if n_samples == 0:
+            raise DataError(f"{type(self).__name__} got empty data: X has 0 samples")
+        self._check_params(n_samples)
+        dtype = arrays[0].dtype if np.issubdtype(arrays[0].dtype, np.floating) else np.float64
+        weight = check_sample_weight(sample_weight, n_samples, dtype)
+        batch = Batch(arrays, weight)
+        result = fit_em(
+            self,
+            batch,
+            executor=executor,
+            n_init=self.n_init,
+            random_state=check_random_state(self.random_state),
+            init_params=self._initial_params(),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            hard=self.hard,
+            callbacks=callbacks,
+            eps=float(np.finfo(dtype).eps),
+        )
+        self._set_fitted(result)
+        return self
+
+    def _set_fitted(self, result: FitResult[P]) -> None:
+        self.params_ = result.params
+        for f in dataclasses.fields(result.params):  # type: ignore[arg-type]
+            setattr(self, f"{f.name}_", getattr(result.params, f.name))
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.log_likelihood_history_ = result.log_likelihood_history
+        self.log_likelihood_ = result.log_likelihood
+        self.lower_bound_ = result.log_likelihood / result.total_weight
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path: Any) -> None:
+        """Save the fitted model as JSON + .npz (see :func:`emkit.save`)."""
+        from emkit.io import save
+
+        save(self, path)
+
+    def _fitted_state(self) -> Mapping[str, Any]:
+        check_is_fitted(self, "params_")
+        return {
+            "n_iter_": self.n_iter_,
+            "converged_": bool(self.converged_),
+            "log_likelihood_": float(self.log_likelihood_),
+            "lower_bound_": float(self.lower_bound_),
+            "n_features_in_": int(getattr(self, "n_features_in_", 0)),
+        }
+
+
+class MixtureEstimator(DensityMixin, EMEstimator[P]):
+    """Independent rows, each with one discrete hidden class ``z_i`` in ``0 .. K-1``.
+
+    A subclass implements:
+
+    - ``log_joint(batch, params)`` -> ndarray (n, K): ``log p(x_i, z_i = k | params)``;
+    - ``accumulate(batch, resp, params)`` -> Stats: statistics from ``resp``, the posteriors
+      already multiplied by the sample weights;
+    - ``init_params`` and ``m_step`` (from :class:`~emkit.engine.EMModel`);
+    - ``_n_parameters()`` for ``bic``/``aic``, and ``_sample`` for ``sample``.
+    """
+
+    n_components: int
+
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "n_components": interval(int, 1, None),
+    }
+
+    def _check_params(self, n_samples: int) -> None:
+        super()._check_params(n_samples)
+        if self.n_components > n_samples:
+            raise DataError(
+                f"n_components={self.n_components} must be <= n_samples={n_samples}: "
+                "a mixture cannot have more components than data points"
+            )
+
+    @abstractmethod
+    def log_joint(self, batch: Batch, params: P) -> np.ndarray:
+        """``log p(x_i, z_i = k | params)`` for every row i and component k: shape (n, K)."""
+
+    @abstractmethod
+    def accumulate(self, batch: Batch, resp: np.ndarray, params: P) -> Stats:
+        """Sufficient statistics from weighted posteriors ``resp`` of shape (n, K)."""
+
+    def e_step(self, batch: Batch, params: P, ctx: StepContext) -> Stats:
+        resp, log_norm = ctx.posterior(self.log_joint(batch, params))
+        weight = batch.weight
+        stats = self.accumulate(batch, resp * weight[:, None], params)
+        return stats.replace(
+            loglik=float(np.dot(weight, log_norm)), weight=float(np.sum(weight, dtype=np.float64))
+        )
+
+    # -- inference on new data --------------------------------------------------------------
+    def _batch(self, X: Any, fit_data: Mapping[str, Any]) -> Batch:
+        check_is_fitted(self, "params_")
+        arrays = self._validate_data(X, reset=False, **fit_data)
+        return Batch(arrays, np.ones(arrays[0].shape[0], dtype=arrays[0].dtype))
+
+    def _log_joint_checked(self, X: Any, fit_data: Mapping[str, Any]) -> np.ndarray:
+        return self.log_joint(self._batch(X, fit_data), self.params_)
+
+    def predict_proba(self, X: Any, **fit_data: Any) -> np.ndarray:
+        """Posterior probability of each component for each row: shape (n_samples, K)."""
+        resp, _ = StepContext().posterior(self._log_joint_checked(X, fit_data))
+        return resp
+
+    def predict(self, X: Any, **fit_data: Any) -> np.ndarray:
+        """Most probable component of each row: shape (n_samples,)."""
+        return np.argmax(self._log_joint_checked(X, fit_data), axis=1)
+
+    def fit_predict(self, X: Any, y: Any = None, **fit_kw: Any) -> np.ndarray:
+        """Fit, then return the labels of the training rows (same as ``fit(X).predict(X)``)."""
+        fit_data = {k: v for k, v in fit_kw.items() if k not in ("sample_weight", "callbacks")}
+        return self.fit(X, y, **fit_kw).predict(X, **fit_data)
+
+    def score_samples(self, X: Any, **fit_data: Any) -> np.ndarray:
+        """Log-likelihood ``log p(x_i)`` of each row: shape (n_samples,)."""
+        _, log_norm = StepContext().posterior(self._log_joint_checked(X, fit_data))
+        return log_norm
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None, **fit_data: Any) -> float:
+        """Mean (weighted) log-likelihood per row."""
+        scores = self.score_samples(X, **fit_data)
+        return float(np.average(scores, weights=sample_weight))
+
+    # -- model selection --------------------------------------------------------------------
+    @abstractmethod
+    def _n_parameters(self) -> int:
+        """Number of free parameters of the fitted model."""
+
+    def bic(self, X: Any, **fit_data: Any) -> float:
+        """Bayesian information criterion on ``X`` (lower is better)."""
+        n = self._batch(X, fit_data).n_rows
+        ll = float(np.sum(self.score_samples(X, **fit_data)))
+        return -2.0 * ll + self._n_parameters() * np.log(n)
+
+    def aic(self, X: Any, **fit_data: Any) -> float:
+        """Akaike information criterion on ``X`` (lower is better)."""
+        ll = float(np.sum(self.score_samples(X, **fit_data)))
+        return -2.0 * ll + 2.0 * self._n_parameters()
+
+    # -- generation -------------------------------------------------------------------------
+    def _sample(
+        self, params: P, labels: np.ndarray, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement sampling")
+
+    def _component_weights(self, params: P) -> np.ndarray:
+        return np.asarray(params.weights)  # type: ignore[attr-defined]
+
+    def sample(self, n_samples: int = 1, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n_samples`` rows from the fitted mixture.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        labels : ndarray of shape (n_samples,)
+            The component each row was drawn from.
+        """
+        check_is_fitted(self, "params_")
+        if not isinstance(n_samples, int | np.integer) or n_samples < 1:
+            raise DataError(f"n_samples must be a positive integer, got {n_samples!r}")
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        weights = self._component_weights(self.params_)
+        labels = rng.choice(len(weights), size=n_samples, p=weights / weights.sum())
+        X = self._sample(self.params_, labels, rng)[0]
+        return X, labels

@@ -1,0 +1,14 @@
+"""The ``emkit`` command line: one subcommand per problem.
+
+Each subcommand lives in its own module and registers itself on :data:`app`; errors in the
+user's input become a one-line message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from emkit.cli._app import app, main
+
+# subcommand modules register themselves on import
+from emkit.cli import fit as _fit  # noqa: F401  isort: skip
+
+__all__ = ["app", "main"]
