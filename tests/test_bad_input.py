@@ -112,7 +112,7 @@ def test_loading_garbage_is_a_clear_error(tmp_path: object) -> None:
     with pytest.raises(DataError, match="cannot read model file"):
         load(path)
     path.write_text('{"format": "emkit-model/1", "class": "os.system", "npz": "x.npz"}')
-    with pytest.raises(DataError, match="unknown model class 'os.system'"):
+    with pytest.raises(DataError, match=r"unknown model class 'os\.system'"):
         load(path)
     with pytest.raises(DataError, match="cannot read model file"):
         load(Path(str(tmp_path)) / "missing.json")

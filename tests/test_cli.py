@@ -128,7 +128,7 @@ def test_bad_input_is_one_line_exit_2_and_no_output(
     if content is not None:
         coins_csv.write_text(content)
     out_file = tmp_path / "out.json"
-    code, out, err = run(["binomial", str(coins_csv), *args, "-o", str(out_file)], capsys)
+    code, _, err = run(["binomial", str(coins_csv), *args, "-o", str(out_file)], capsys)
     assert code == 2
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

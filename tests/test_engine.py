@@ -121,7 +121,7 @@ def test_impossible_observation_is_an_error_not_nan() -> None:
             return Stats(loglik=-np.inf, weight=1.0, sx=np.zeros(()))
 
     # ... and a model that produces -inf gets a clear error
-    with pytest.raises(NonFiniteError, match="Impossible.*iteration 0"):
+    with pytest.raises(NonFiniteError, match=r"Impossible.*iteration 0"):
         fit_em(Impossible(), _batch(np.arange(3.0)))
 
 
