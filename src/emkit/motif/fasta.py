@@ -101,7 +101,9 @@ def get_alphabet(alphabet: str | Alphabet) -> Alphabet:
     if isinstance(alphabet, Alphabet):
         return alphabet
     if not isinstance(alphabet, str):
-        raise ParameterError(f"alphabet must be 'dna', 'protein' or a string of letters, got {alphabet!r}")
+        raise ParameterError(
+            f"alphabet must be 'dna', 'protein' or a string of letters, got {alphabet!r}"
+        )
     key = alphabet.lower()
     if key == "dna":
         return DNA

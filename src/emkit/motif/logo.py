@@ -18,9 +18,7 @@ def _require_matplotlib() -> Any:
         import matplotlib  # noqa: F401
         from matplotlib import pyplot  # noqa: F401
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "sequence logos need matplotlib: pip install 'emkit[plot]'"
-        ) from exc
+        raise ImportError("sequence logos need matplotlib: pip install 'emkit[plot]'") from exc
     import matplotlib
 
     return matplotlib

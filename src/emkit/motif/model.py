@@ -112,6 +112,11 @@ class MotifEM(MixtureEstimator[MotifParams]):
         Probability of the substring's own letter in a starting matrix (the rest spread evenly).
     gamma_init : float, default=0.5
         Starting site probability for ZOOPS.
+    max_shift : int, default=3
+        After the short runs, copies of the best matrix shifted by up to this many columns
+        either way (new columns at the background) run ``start_iter`` iterations too, and
+        the best of all is kept: a start that overlaps the sites off by a few columns
+        otherwise converges to a shifted motif.
     pwm_init : array-like of shape (width, A), optional
         Start from this matrix instead of searching (all restarts start there).
     tol, max_iter, n_init, hard, random_state, warm_start
@@ -153,6 +158,7 @@ class MotifEM(MixtureEstimator[MotifParams]):
         "start_iter": interval(int, 0, None),
         "start_match": interval(float, 0.0, 1.0, closed="neither"),
         "gamma_init": interval(float, 0.0, 1.0, closed="neither"),
+        "max_shift": interval(int, 0, None),
         "pwm_init": ARRAY | NONE,
     }
 
@@ -174,6 +180,7 @@ class MotifEM(MixtureEstimator[MotifParams]):
         start_iter: int = 5,
         start_match: float = 0.5,
         gamma_init: float = 0.5,
+        max_shift: int = 3,
         pwm_init: Any = None,
         tol: float = 1e-6,
         max_iter: int = 200,
@@ -193,6 +200,7 @@ class MotifEM(MixtureEstimator[MotifParams]):
         self.start_iter = start_iter
         self.start_match = start_match
         self.gamma_init = gamma_init
+        self.max_shift = max_shift
         self.pwm_init = pwm_init
         self.tol = tol
         self.max_iter = max_iter
@@ -396,9 +404,9 @@ class MotifEM(MixtureEstimator[MotifParams]):
             index = (columns + win).ravel()
             for s in range(S):  # one bincount per strand
                 mass = site_resp[rows, s, :, None] * e_win
-                counts[s] += np.bincount(index, weights=mass.ravel(), minlength=w * (A + 2)).reshape(
-                    w, A + 2
-                )
+                counts[s] += np.bincount(
+                    index, weights=mass.ravel(), minlength=w * (A + 2)
+                ).reshape(w, A + 2)
         letter_counts = counts[0, :, :A]
         if self.revcomp:
             comp = self.alphabet_.complement_index
@@ -507,19 +515,42 @@ class MotifEM(MixtureEstimator[MotifParams]):
         best_value = -np.inf
         for k in order:  # short EM runs from the best starts, on the engine
             start = MotifParams(pwms[k], np.asarray(gamma), background, background0)
-            result = run_em(
-                self,
-                batch,
-                start,
-                max_iter=self.start_iter,
-                tol=self.tol,
-                hard=self.hard,
-                warn_convergence=False,
-            )
-            if best is None or result.log_likelihood > best_value:
-                best, best_value = result.params, result.log_likelihood
+            params, value = self._short_run(batch, start)
+            if best is None or value > best_value:
+                best, best_value = params, value
         assert best is not None
+        # a start overlapping the sites off by a few columns converges to a shifted motif;
+        # shifted copies of the best (new columns at the background) let EM find the phase
+        kept = best
+        for shift in [s for k in range(1, self.max_shift + 1) for s in (k, -k)]:
+            if abs(shift) >= self.width:
+                break
+            params, value = self._short_run(batch, self._shifted(kept, shift))
+            if value > best_value:
+                best, best_value = params, value
         return best
+
+    def _short_run(self, batch: Batch, start: MotifParams) -> tuple[MotifParams, float]:
+        result = run_em(
+            self,
+            batch,
+            start,
+            max_iter=self.start_iter,
+            tol=self.tol,
+            hard=self.hard,
+            warn_convergence=False,
+        )
+        return result.params, result.log_likelihood
+
+    @staticmethod
+    def _shifted(params: MotifParams, shift: int) -> MotifParams:
+        """The PWM moved ``shift`` columns right (left if negative), background columns added."""
+        pwm = np.tile(params.background0, (params.pwm.shape[0], 1))
+        if shift > 0:
+            pwm[shift:] = params.pwm[:-shift]
+        else:
+            pwm[:shift] = params.pwm[-shift:]
+        return MotifParams(pwm, params.gamma, params.background, params.background0)
 
     # -- results -----------------------------------------------------------------------------
     def site_posteriors(self, X: Any, erase: Any = None) -> tuple[np.ndarray, np.ndarray]:

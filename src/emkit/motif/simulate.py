@@ -35,7 +35,9 @@ class PlantedMotifData:
     pwm: np.ndarray
 
 
-def conserved_pwm(consensus: str, conservation: float, alphabet: str | Alphabet = DNA) -> np.ndarray:
+def conserved_pwm(
+    consensus: str, conservation: float, alphabet: str | Alphabet = DNA
+) -> np.ndarray:
     """A PWM giving each consensus letter probability ``conservation``, the rest evenly."""
     abc = get_alphabet(alphabet)
     if not 0.0 < conservation <= 1.0:
@@ -79,7 +81,9 @@ def planted_motif_sequences(
     pwm = np.asarray(pwm, dtype=np.float64)
     w, A = pwm.shape
     if A != abc.size or length < w:
-        raise ParameterError(f"pwm of shape {pwm.shape} does not fit alphabet {abc.letters} and length {length}")
+        raise ParameterError(
+            f"pwm of shape {pwm.shape} does not fit alphabet {abc.letters} and length {length}"
+        )
     bg = np.full(A, 1.0 / A) if background is None else np.asarray(background, dtype=np.float64)
     codes = rng.choice(A, size=(n_sequences, length), p=bg / bg.sum())
     has = rng.uniform(size=n_sequences) < site_probability
