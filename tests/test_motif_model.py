@@ -67,7 +67,9 @@ def _brute_log_joint(
     return out
 
 
-def _brute_counts(seqs: list[str], w: int, S: int, resp: np.ndarray, erase: np.ndarray) -> np.ndarray:
+def _brute_counts(
+    seqs: list[str], w: int, S: int, resp: np.ndarray, erase: np.ndarray
+) -> np.ndarray:
     J = max(map(len, seqs)) - w + 1
     counts = np.zeros((w, 4))
     for i, seq in enumerate(seqs):
@@ -166,7 +168,9 @@ def test_map_m_step_and_objective() -> None:
     stats = est.e_step(batch, params, StepContext())
     new = est.m_step(stats, params, StepContext())
     alpha = est.pseudocount * params.background0
-    expected = (stats["counts"] + alpha) / (stats["counts"].sum(axis=1, keepdims=True) + alpha.sum())
+    expected = (stats["counts"] + alpha) / (
+        stats["counts"].sum(axis=1, keepdims=True) + alpha.sum()
+    )
     np.testing.assert_allclose(new.pwm, expected)
     np.testing.assert_allclose(new.gamma, float(stats["site_mass"]) / len(seqs))
     value = est.objective(stats, params, StepContext())
@@ -228,7 +232,7 @@ def test_oops_recovers_planted_sites(conservation: float, minimum: float) -> Non
 
 
 def test_oops_finds_the_planted_consensus() -> None:
-    _, _, (motif, data) = _recovery("oops", 0.9, 0)
+    _, _, (motif, _data) = _recovery("oops", 0.9, 0)
     assert motif.consensus == CONSENSUS
     assert len(motif.sites) == 30
     assert all(s.strand == "+" for s in motif.sites)
@@ -252,9 +256,10 @@ def test_both_strands_recover_sites_and_strands() -> None:
         # the motif may be learnt as either strand's reading: strands agree up to one flip
         flip = 1 if motif.consensus == CONSENSUS else -1
         if flip == -1:
-            assert motif.consensus == decode(
-                [[3 - k for k in encode_sequences([CONSENSUS])[0][::-1]]]
-            )[0]
+            assert (
+                motif.consensus
+                == decode([[3 - k for k in encode_sequences([CONSENSUS])[0][::-1]]])[0]
+            )
         agree = np.mean(
             [
                 (1 if s.strand == "+" else -1) == flip * data.strands[s.index]
@@ -363,7 +368,9 @@ def test_width_below_two_is_rejected() -> None:
 
 
 def test_sequence_shorter_than_width_is_named() -> None:
-    with pytest.raises(DataError, match=r"sequence 'b' has length 3, shorter than the motif width 4"):
+    with pytest.raises(
+        DataError, match=r"sequence 'b' has length 3, shorter than the motif width 4"
+    ):
         find_motifs(["ACGTA", "ACG"], 4, names=["a", "b"])
     with pytest.raises(DataError, match="sequence #1 has length 3"):
         MotifEM(4).fit(["ACGTA", "ACG"])

@@ -95,7 +95,7 @@ def main() -> None:
         try:
             from click.exceptions import ClickException
         except ImportError:  # typer >= 0.2x vendors click as typer._click
-            from typer._click.exceptions import ClickException  # type: ignore[no-redef]
+            from typer._click.exceptions import ClickException
 
         if isinstance(exc, ClickException):
             exc.show()

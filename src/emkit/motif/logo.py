@@ -15,7 +15,7 @@ _DNA_COLOURS = {"A": "#2ca02c", "C": "#1f77b4", "G": "#ff7f0e", "T": "#d62728"}
 
 def _require_matplotlib() -> Any:
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib
         from matplotlib import pyplot  # noqa: F401
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError("sequence logos need matplotlib: pip install 'emkit[plot]'") from exc

@@ -6,9 +6,9 @@ probabilities); every other letter from a background model ``b`` (0-order, or a 
 order ``k``, estimated once from the data, as MEME does). With ``m_i = L_i - w + 1`` offsets per
 strand and ``S`` strands (1, or 2 with ``revcomp``)::
 
-    OOPS   p(X_i, z_i = (s, j)) = 1 / (S m_i)       * B_i * prod_c pwm_s[c, x_{i,j+c}] / b(x_{i,j+c})
-    ZOOPS  p(X_i, z_i = (s, j)) = gamma / (S m_i)   * B_i * prod_c ...           (a site at j)
-           p(X_i, z_i = none)   = (1 - gamma)       * B_i                         (no site)
+    OOPS   p(X_i, z_i = (s, j)) = 1 / (S m_i)     * B_i * prod_c pwm_s[c, x_{j+c}] / b(x_{j+c})
+    ZOOPS  p(X_i, z_i = (s, j)) = gamma / (S m_i) * B_i * prod_c ...         (a site at j)
+           p(X_i, z_i = none)   = (1 - gamma)     * B_i                       (no site)
 
 where ``B_i`` is the probability of the whole sequence under the background and ``pwm_s`` the
 matrix read on strand ``s`` (``pwm_-[c, a] = pwm[w-1-c, comp(a)]``). The wildcard (``N``) is
@@ -339,20 +339,28 @@ class MotifEM(MixtureEstimator[MotifParams]):
         """Sum over motif columns of the (erase-weighted) log-odds of every window.
 
         ``log_pwm_ext`` has shape (..., w, A + 2); the result (..., n, J).
+
+        One gather per motif column, each over all sequences and offsets at once: the
+        ``(n, J)`` slice ``codes[:, c:c + J]`` holds the letter under column ``c`` of every
+        window. (A single gather through a sliding-window view builds an ``(n, J, w)``
+        temporary and reduces over its short last axis: twice as slow, see
+        ``benchmarks/bench_motif.py``.) The background part ``sum_c e b`` of every window is
+        a difference of cumulative sums.
         """
         w = log_pwm_ext.shape[-2]
         n, L = codes.shape
         J = L - w + 1
-        lead = log_pwm_ext.shape[:-2]
-        out = np.empty((*lead, n, J))
-        columns = np.arange(w)
-        step = max(1, _BLOCK // max(1, J * w * int(np.prod(lead, dtype=np.intp))))
-        for start in range(0, n, step):  # blocks of rows bound the temporaries
-            rows = slice(start, start + step)
-            win = sliding_window_view(codes[rows], w, axis=1)
-            odds = log_pwm_ext[..., columns, win] - sliding_window_view(log_bg[rows], w, axis=1)
-            odds *= sliding_window_view(erase[rows], w, axis=1)
-            out[..., rows, :] = odds.sum(axis=-1)
+        weighted = not np.all(erase == 1.0)
+        out = np.zeros((*log_pwm_ext.shape[:-2], n, J))
+        for c in range(w):  # motif columns, not sequence positions
+            letters = codes[:, c : c + J]
+            gathered = np.take(log_pwm_ext[..., c, :], letters, axis=-1)
+            if weighted:
+                gathered *= erase[:, c : c + J]
+            out += gathered
+        cum = np.zeros((n, L + 1))
+        np.cumsum(log_bg * erase, axis=1, out=cum[:, 1:])
+        out -= cum[:, w:] - cum[:, :J]
         return out
 
     def _log_joint_many(
@@ -394,19 +402,16 @@ class MotifEM(MixtureEstimator[MotifParams]):
         J = L - w + 1
         S = self.n_strands
         site_resp = resp[:, : S * J].reshape(n, S, J)
-        columns = np.arange(w) * (A + 2)
+        by_strand = np.ascontiguousarray(site_resp.transpose(1, 0, 2))  # (S, n, J)
         counts = np.zeros((S, w, A + 2))
-        step = max(1, _BLOCK // max(1, J * w))
-        for start in range(0, n, step):  # blocks of rows bound the temporaries
-            rows = slice(start, start + step)
-            win = sliding_window_view(codes[rows], w, axis=1)  # (r, J, w)
-            e_win = sliding_window_view(erase[rows], w, axis=1)
-            index = (columns + win).ravel()
-            for s in range(S):  # one bincount per strand
-                mass = site_resp[rows, s, :, None] * e_win
-                counts[s] += np.bincount(
-                    index, weights=mass.ravel(), minlength=w * (A + 2)
-                ).reshape(w, A + 2)
+        weighted = not np.all(erase == 1.0)
+        strand_offset = np.arange(S)[:, None, None] * (A + 2)
+        for c in range(w):  # motif columns, not sequence positions
+            letters = codes[:, c : c + J]
+            mass = by_strand * erase[None, :, c : c + J] if weighted else by_strand
+            counts[:, c, :] = np.bincount(
+                (strand_offset + letters[None]).ravel(), weights=mass.ravel(), minlength=S * (A + 2)
+            ).reshape(S, A + 2)
         letter_counts = counts[0, :, :A]
         if self.revcomp:
             comp = self.alphabet_.complement_index
