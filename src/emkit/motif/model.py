@@ -14,11 +14,12 @@ where ``B_i`` is the probability of the whole sequence under the background and 
 matrix read on strand ``s`` (``pwm_-[c, a] = pwm[w-1-c, comp(a)]``). The wildcard (``N``) is
 marginalised: it contributes a factor 1 to both the motif and the background.
 
-The E-step works on the padded code matrix of all sequences at once: a sliding-window view of
-the codes (``n x J x w``, no copy) gathers the log-odds of every letter at every motif column in
-one indexing operation (no Python loop over positions); offsets past the end of a shorter
-sequence get ``-inf``. The M-step sums the posteriors into expected letter counts per motif
-column with one weighted ``bincount`` and adds Dirichlet pseudocounts ``beta * b0(a)``; it is the
+The E-step works on the padded code matrix of all sequences at once: for each motif column
+``c`` the slice ``codes[:, c:c + J]`` holds the letter under that column in every window of every
+sequence, so one gather per column (``w`` of them) scores all sequences and offsets together (no
+Python loop over sequence positions); offsets past the end of a shorter sequence get ``-inf``.
+The M-step sums the posteriors into expected letter counts per motif column (one weighted
+``bincount`` per column) and adds Dirichlet pseudocounts ``beta * b0(a)``; it is the
 MAP estimate, so the objective the engine reports and checks for monotonicity is the
 log-likelihood plus the log-prior ``sum_{c,a} beta b0(a) log pwm[c, a]``.
 
