@@ -49,8 +49,10 @@ from emkit.stats import Stats
 
 __all__ = ["MotifEM", "MotifParams"]
 
-#: Elements of the largest ``(rows, offsets, width)`` temporary one gather builds at once.
+#: Elements of the largest ``(candidates, strands, rows, offsets)`` temporary of the start search.
 _BLOCK = 1 << 22
+#: Candidate-window pairs the start search scores; beyond it, starts are scored on a row sample.
+_SCORE_BUDGET = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ class MotifEM(MixtureEstimator[MotifParams]):
     n_starts : int, default=500
         MEME's start search: at most this many distinct substrings of width ``w`` (sampled
         with ``random_state`` when there are more) become starting matrices, each scored by the
-        objective at its start.
+        objective at its start (on a random sample of the sequences when
+        ``n_starts x windows`` exceeds 2e7, as MEME samples large data sets).
     n_refine : int, default=10
         The best ``n_refine`` starts each run ``start_iter`` EM iterations; the best of them
         is the start of the full EM run.
@@ -482,7 +485,7 @@ class MotifEM(MixtureEstimator[MotifParams]):
         codes = batch.arrays[0]
         n, L = codes.shape
         J = L - self.width + 1
-        per = max(1, _BLOCK // max(1, n * J * self.width * self.n_strands))
+        per = max(1, _BLOCK // max(1, n * J * self.n_strands))
         alpha = self._alpha(base)
         scores = np.empty(len(pwms))
         gammas = np.full(per, gamma)
@@ -515,7 +518,13 @@ class MotifEM(MixtureEstimator[MotifParams]):
         )
         substrings = self._candidate_substrings(batch, rng)
         pwms = self._start_pwms(substrings, A)
-        scores = self._score_starts(batch, base, pwms, gamma)
+        scoring = batch
+        n, L = batch.arrays[0].shape
+        pairs = n * (L - self.width + 1) * self.n_strands * len(pwms)
+        if pairs > _SCORE_BUDGET:  # large data: score the starts on a sample of sequences
+            n_rows = max(1, n * _SCORE_BUDGET // pairs)
+            scoring = batch.take(np.sort(rng.choice(n, n_rows, replace=False)))
+        scores = self._score_starts(scoring, base, pwms, gamma)
         order = np.argsort(-scores, kind="stable")[: self.n_refine]
         best: MotifParams | None = None
         best_value = -np.inf
