@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 
-from emkit import Batch, DataError, ParameterError, StepContext
+from emkit import Batch, ConvergenceWarning, DataError, ParameterError, StepContext
 from emkit.motif import MotifEM, MotifParams, decode, encode_sequences, find_motifs
 from emkit.motif.meme import coverage, score_pvalues, site_scores
 from emkit.motif.output import to_json, to_meme
@@ -396,3 +397,19 @@ def test_revcomp_needs_dna_and_pwm_init_needs_the_right_shape() -> None:
         find_motifs(["ACGT"], 2, nmotifs=0)
     with pytest.raises(ParameterError, match="'model' parameter"):
         MotifEM(3, model="tcm").fit(["ACGT"])
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("kw", SETTINGS)
+def test_down_weighted_objective_never_decreases(kw: dict[str, Any], hard: bool) -> None:
+    rng = np.random.default_rng(11)
+    data = planted_motif_sequences(12, 30, conserved_pwm("ACGTAC", 0.8), random_state=11)
+    codes = encode_sequences(data.sequences)
+    erase = rng.uniform(0.0, 1.0, size=codes.shape)
+    kw = {**kw, "width": kw.get("width", 5)}
+    est = MotifEM(hard=hard, random_state=0, max_iter=30, tol=0.0, n_starts=20, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(codes, erase=erase)
+    history = est.log_likelihood_history_
+    assert np.all(np.diff(history) >= -1e-9 * np.abs(history[:-1]))
