@@ -97,7 +97,7 @@ def _motif_data(d: st.DrawFn) -> FitData:
 
 
 def _motif(**kw: Any) -> MotifEM:
-    small = {"n_starts": 6, "n_refine": 2, "start_iter": 2, "max_shift": 1}
+    small = {"n_starts": 6, "n_refine": 1, "start_iter": 1, "max_shift": 1}
     return MotifEM(3, **{**small, **kw})
 
 
