@@ -413,3 +413,14 @@ def test_down_weighted_objective_never_decreases(kw: dict[str, Any], hard: bool)
         est.fit(codes, erase=erase)
     history = est.log_likelihood_history_
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[:-1]))
+
+
+@pytest.mark.parametrize("kw", SETTINGS)
+def test_matmul_start_scores_equal_the_generic_objective(kw: dict[str, Any]) -> None:
+    _, est, batch, params, _ = _random_setup(np.random.default_rng(5), **kw)
+    batch = Batch(batch.arrays, np.random.default_rng(6).uniform(0.5, 2.0, batch.n_rows))
+    subs = est._candidate_substrings(batch, np.random.RandomState(0))
+    gamma = float(params.gamma)
+    generic = est._score_starts(batch, params, est._start_pwms(subs, 4), gamma)
+    fast = est._score_substring_starts(batch, params, subs, gamma)
+    np.testing.assert_allclose(fast, generic, rtol=1e-12)

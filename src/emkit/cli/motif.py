@@ -63,7 +63,7 @@ def motif(
     pseudocount: float = typer.Option(
         0.1, "--pseudocount", help="Dirichlet pseudocount per motif column."
     ),
-    n_starts: int = typer.Option(500, "--n-starts", help="Substrings tried as starting points."),
+    n_starts: int = typer.Option(1000, "--n-starts", help="Substrings tried as starting points."),
     seed: int | None = typer.Option(
         None, "--seed", help="Random seed for the starting-point sample."
     ),

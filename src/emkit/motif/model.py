@@ -102,7 +102,7 @@ class MotifEM(MixtureEstimator[MotifParams]):
         Order of the background Markov chain estimated from the data (with add-one smoothing).
     pseudocount : float, default=0.1
         Total Dirichlet pseudocount per motif column, spread as the 0-order background.
-    n_starts : int, default=500
+    n_starts : int, default=1000
         MEME's start search: at most this many distinct substrings of width ``w`` (sampled
         with ``random_state`` when there are more) become starting matrices, each scored by the
         objective at its start (on a random sample of the sequences when
@@ -179,7 +179,7 @@ class MotifEM(MixtureEstimator[MotifParams]):
         alphabet: str = "dna",
         background_order: int = 0,
         pseudocount: float = 0.1,
-        n_starts: int = 500,
+        n_starts: int = 1000,
         n_refine: int = 10,
         start_iter: int = 5,
         start_match: float = 0.5,
@@ -496,6 +496,66 @@ class MotifEM(MixtureEstimator[MotifParams]):
             scores[start : start + per] = loglik + np.sum(alpha * np.log(chunk), axis=(1, 2))
         return scores
 
+    def _score_substring_starts(
+        self, batch: Batch, base: MotifParams, substrings: np.ndarray, gamma: float
+    ) -> np.ndarray:
+        """:meth:`_score_starts` for the starting matrices of ``substrings`` (C, w), by matmul.
+
+        A starting matrix puts ``log p`` on the substring's letter and ``log q`` on the others
+        (``log 1/A`` under a wildcard), so a window's motif score is
+        ``log q * (letter mass under letter columns) + log(1/A) * (... under wildcard columns)
+        + (log p - log q) * (erase-weighted matches)``: three matrix products of window
+        features with substring features score all candidates against all windows at once.
+        """
+        codes, erase = batch.arrays
+        A = base.background0.shape[0]
+        w = self.width
+        n, L = codes.shape
+        J = L - w + 1
+        S = self.n_strands
+        C = substrings.shape[0]
+        log_bg = self._position_log_bg(codes, base)
+        total_bg = log_bg.sum(axis=1)
+        letter_weight = erase * (codes < A)
+        win = sliding_window_view(codes, w, axis=1).reshape(n * J, w)
+        mass = sliding_window_view(letter_weight, w, axis=1).reshape(n * J, w)
+        onehot = (win[:, :, None] == np.arange(A)) * mass[:, :, None]  # (nJ, w, A)
+        cum = np.zeros((n, L + 1))
+        np.cumsum(log_bg * erase, axis=1, out=cum[:, 1:])
+        window_bg = (cum[:, w:] - cum[:, :J]).reshape(n * J)
+        is_letter = substrings < A
+        match = np.zeros((C, w, A))
+        k_idx, c_idx = np.nonzero(is_letter)
+        match[k_idx, c_idx, substrings[is_letter]] = 1.0
+        log_p = np.log(self.start_match)
+        log_q = np.log((1.0 - self.start_match) / (A - 1))
+        column_weight = np.where(is_letter, log_q, -np.log(A)).T  # (w, C)
+        features = [(onehot, mass)]
+        if S == 2:
+            comp = self.alphabet_.complement_index
+            features.append((onehot[:, ::-1, :][:, :, comp], mass[:, ::-1]))
+        odds = np.stack(
+            [
+                m @ column_weight
+                + (log_p - log_q) * (f.reshape(n * J, w * A) @ match.reshape(C, -1).T)
+                for f, m in features
+            ]
+        )  # (S, nJ, C)
+        odds -= window_bg[None, :, None]
+        odds = odds.reshape(S, n, J, C).transpose(3, 1, 0, 2)  # (C, n, S, J)
+        n_offsets = np.sum(codes != A + 1, axis=1) - w + 1
+        valid = np.arange(J)[None, :] < n_offsets[:, None]
+        prior = np.log(gamma) - np.log(S * n_offsets) + total_bg  # (n,)
+        site = np.where(valid[None, :, None, :], odds + prior[None, :, None, None], -np.inf)
+        site = site.reshape(C, n, S * J)
+        if self.zoops:
+            with np.errstate(divide="ignore"):
+                none = np.log1p(-gamma) + total_bg
+            site = np.concatenate([site, np.broadcast_to(none[None, :, None], (C, n, 1))], axis=2)
+        loglik = logsumexp(site, axis=2) @ batch.weight
+        start_pwms = self._start_pwms(substrings, A)
+        return loglik + np.sum(self._alpha(base) * np.log(start_pwms), axis=(1, 2))
+
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> MotifParams:
         A = self.alphabet_.size
         background, background0 = self._fit_background(batch, A)
@@ -524,7 +584,11 @@ class MotifEM(MixtureEstimator[MotifParams]):
         if pairs > _SCORE_BUDGET:  # large data: score the starts on a sample of sequences
             n_rows = max(1, n * _SCORE_BUDGET // pairs)
             scoring = batch.take(np.sort(rng.choice(n, n_rows, replace=False)))
-        scores = self._score_starts(scoring, base, pwms, gamma)
+        scores = np.empty(len(pwms))
+        per = max(1, _BLOCK // max(1, scoring.n_rows * (L - self.width + 1) * self.n_strands))
+        for first in range(0, len(pwms), per):  # blocks of candidates bound the temporaries
+            block = slice(first, first + per)
+            scores[block] = self._score_substring_starts(scoring, base, substrings[block], gamma)
         order = np.argsort(-scores, kind="stable")[: self.n_refine]
         best: MotifParams | None = None
         best_value = -np.inf
