@@ -37,7 +37,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.special import logsumexp
 
 from emkit._validation import ARRAY, BOOL, NONE, Constraint, interval, one_of
 from emkit.base import MixtureEstimator
@@ -53,6 +52,8 @@ __all__ = ["MotifEM", "MotifParams"]
 _BLOCK = 1 << 22
 #: Candidate-window pairs the start search scores; beyond it, starts are scored on a row sample.
 _SCORE_BUDGET = 20_000_000
+#: Windows the short EM runs of the start search see; beyond it, they run on a row sample.
+_REFINE_BUDGET = 200_000
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,14 @@ class MotifEM(MixtureEstimator[MotifParams]):
         Total Dirichlet pseudocount per motif column, spread as the 0-order background.
     n_starts : int, default=1000
         MEME's start search: at most this many distinct substrings of width ``w`` (sampled
-        with ``random_state`` when there are more) become starting matrices, each scored by the
-        objective at its start (on a random sample of the sequences when
-        ``n_starts x windows`` exceeds 2e7, as MEME samples large data sets).
+        with ``random_state`` when there are more) become starting matrices, each ranked by
+        the objective after one EM iteration from it (all at once, by matrix products; on a
+        random sample of the sequences when ``n_starts x windows`` exceeds 2e7, as MEME
+        samples large data sets).
     n_refine : int, default=10
-        The best ``n_refine`` starts each run ``start_iter`` EM iterations; the best of them
-        is the start of the full EM run.
+        The best ``n_refine`` starts each run ``start_iter`` EM iterations (on a random sample
+        of about 2e5 windows' worth of sequences when the data are larger); the best of them is
+        the start of the full EM run.
     start_iter : int, default=5
         EM iterations of each short run.
     start_match : float, default=0.5
@@ -478,83 +481,92 @@ class MotifEM(MixtureEstimator[MotifParams]):
             unique = unique[np.sort(rng.choice(len(unique), self.n_starts, replace=False))]
         return unique
 
-    def _score_starts(
-        self, batch: Batch, base: MotifParams, pwms: np.ndarray, gamma: float
-    ) -> np.ndarray:
-        """Objective at each starting matrix (C,), without building C parameter objects."""
-        codes = batch.arrays[0]
-        n, L = codes.shape
-        J = L - self.width + 1
-        per = max(1, _BLOCK // max(1, n * J * self.n_strands))
-        alpha = self._alpha(base)
-        scores = np.empty(len(pwms))
-        gammas = np.full(per, gamma)
-        for start in range(0, len(pwms), per):  # blocks of candidates bound the temporaries
-            chunk = pwms[start : start + per]
-            lj = self._log_joint_many(batch, base, chunk, gammas[: len(chunk)])
-            loglik = logsumexp(lj, axis=2) @ batch.weight
-            scores[start : start + per] = loglik + np.sum(alpha * np.log(chunk), axis=(1, 2))
-        return scores
+    def _window_features(self, batch: Batch, base: MotifParams) -> dict[str, Any]:
+        """What the start search needs to score any PWM on every window by matrix products.
 
-    def _score_substring_starts(
-        self, batch: Batch, base: MotifParams, substrings: np.ndarray, gamma: float
-    ) -> np.ndarray:
-        """:meth:`_score_starts` for the starting matrices of ``substrings`` (C, w), by matmul.
-
-        A starting matrix puts ``log p`` on the substring's letter and ``log q`` on the others
-        (``log 1/A`` under a wildcard), so a window's motif score is
-        ``log q * (letter mass under letter columns) + log(1/A) * (... under wildcard columns)
-        + (log p - log q) * (erase-weighted matches)``: three matrix products of window
-        features with substring features score all candidates against all windows at once.
+        ``features[s]`` (n J, w A) holds the erase-weighted one-hot letters of every window read
+        on strand ``s`` in PWM coordinates, so that ``features[s] @ log_pwm.ravel()`` is the
+        motif part of every window's log-odds (wildcards and padding contribute 0).
         """
         codes, erase = batch.arrays
         A = base.background0.shape[0]
         w = self.width
         n, L = codes.shape
         J = L - w + 1
-        S = self.n_strands
-        C = substrings.shape[0]
         log_bg = self._position_log_bg(codes, base)
-        total_bg = log_bg.sum(axis=1)
-        letter_weight = erase * (codes < A)
         win = sliding_window_view(codes, w, axis=1).reshape(n * J, w)
-        mass = sliding_window_view(letter_weight, w, axis=1).reshape(n * J, w)
+        mass = sliding_window_view(erase * (codes < A), w, axis=1).reshape(n * J, w)
         onehot = (win[:, :, None] == np.arange(A)) * mass[:, :, None]  # (nJ, w, A)
+        features = [onehot.reshape(n * J, w * A)]
+        if self.revcomp:
+            comp = self.alphabet_.complement_index
+            features.append(onehot[:, ::-1, :][:, :, comp].reshape(n * J, w * A))
         cum = np.zeros((n, L + 1))
         np.cumsum(log_bg * erase, axis=1, out=cum[:, 1:])
-        window_bg = (cum[:, w:] - cum[:, :J]).reshape(n * J)
-        is_letter = substrings < A
-        match = np.zeros((C, w, A))
-        k_idx, c_idx = np.nonzero(is_letter)
-        match[k_idx, c_idx, substrings[is_letter]] = 1.0
-        log_p = np.log(self.start_match)
-        log_q = np.log((1.0 - self.start_match) / (A - 1))
-        column_weight = np.where(is_letter, log_q, -np.log(A)).T  # (w, C)
-        features = [(onehot, mass)]
-        if S == 2:
-            comp = self.alphabet_.complement_index
-            features.append((onehot[:, ::-1, :][:, :, comp], mass[:, ::-1]))
-        odds = np.stack(
-            [
-                m @ column_weight
-                + (log_p - log_q) * (f.reshape(n * J, w * A) @ match.reshape(C, -1).T)
-                for f, m in features
-            ]
-        )  # (S, nJ, C)
-        odds -= window_bg[None, :, None]
-        odds = odds.reshape(S, n, J, C).transpose(3, 1, 0, 2)  # (C, n, S, J)
         n_offsets = np.sum(codes != A + 1, axis=1) - w + 1
-        valid = np.arange(J)[None, :] < n_offsets[:, None]
-        prior = np.log(gamma) - np.log(S * n_offsets) + total_bg  # (n,)
-        site = np.where(valid[None, :, None, :], odds + prior[None, :, None, None], -np.inf)
-        site = site.reshape(C, n, S * J)
+        return {
+            "features": features,
+            "window_bg": (cum[:, w:] - cum[:, :J]).reshape(n * J),
+            "total_bg": log_bg.sum(axis=1),
+            "valid": np.arange(J)[None, :] < n_offsets[:, None],
+            "n_offsets": n_offsets,
+        }
+
+    def _matmul_log_joint(
+        self, feats: dict[str, Any], log_pwms: np.ndarray, gammas: np.ndarray
+    ) -> np.ndarray:
+        """Log joint of every start (C, w, A) with site probabilities (C,): (C, n, K)."""
+        C = log_pwms.shape[0]
+        n, J = feats["valid"].shape
+        S = self.n_strands
+        flat = log_pwms.reshape(C, -1).T
+        odds = np.stack([f @ flat for f in feats["features"]])  # (S, nJ, C)
+        odds -= feats["window_bg"][None, :, None]
+        odds = odds.reshape(S, n, J, C).transpose(3, 1, 0, 2)  # (C, n, S, J)
+        with np.errstate(divide="ignore"):
+            log_gamma = np.log(gammas)
+            log_none = np.log1p(-gammas)
+        prior = feats["total_bg"] - np.log(S * feats["n_offsets"])  # (n,)
+        site = odds + (log_gamma[:, None] + prior[None, :])[:, :, None, None]
+        site = np.where(feats["valid"][None, :, None, :], site, -np.inf).reshape(C, n, S * J)
+        if not self.zoops:
+            return site
+        none = log_none[:, None] + feats["total_bg"][None, :]
+        return np.concatenate([site, none[:, :, None]], axis=2)
+
+    def _one_step_scores(
+        self, batch: Batch, base: MotifParams, pwms: np.ndarray, gamma: float
+    ) -> np.ndarray:
+        """Objective after one EM iteration from each starting matrix in ``pwms`` (C, w, A).
+
+        MEME ranks a start by the motif one step of alignment makes of it, not by the start
+        itself; here the E-step, the M-step and the new objective of all starts are matrix
+        products of :meth:`_window_features` with the starts (equal to ``run_em`` with
+        ``max_iter=1`` from each, to round-off; soft EM, or hard EM when ``hard``).
+        """
+        feats = self._window_features(batch, base)
+        C, w, A = pwms.shape
+        n, J = feats["valid"].shape
+        S = self.n_strands
+        ctx = StepContext(hard=self.hard)
+        lj = self._matmul_log_joint(feats, np.log(pwms), np.full(C, gamma))
+        resp, _ = ctx.posterior(lj.reshape(C * n, -1))
+        resp = resp.reshape(C, n, -1) * batch.weight[None, :, None]
+        site = resp[:, :, : S * J].reshape(C, n, S, J)
+        counts = sum(
+            site[:, :, s, :].reshape(C, n * J) @ f for s, f in enumerate(feats["features"])
+        )
+        alpha = self._alpha(base)
+        counts = counts.reshape(C, w, A) + alpha
+        new_pwms = counts / counts.sum(axis=2, keepdims=True)
         if self.zoops:
-            with np.errstate(divide="ignore"):
-                none = np.log1p(-gamma) + total_bg
-            site = np.concatenate([site, np.broadcast_to(none[None, :, None], (C, n, 1))], axis=2)
-        loglik = logsumexp(site, axis=2) @ batch.weight
-        start_pwms = self._start_pwms(substrings, A)
-        return loglik + np.sum(self._alpha(base) * np.log(start_pwms), axis=(1, 2))
+            gammas = np.clip(site.sum(axis=(1, 2, 3)) / resp.sum(axis=(1, 2)), 0.0, 1.0)
+        else:
+            gammas = np.ones(C)
+        lj = self._matmul_log_joint(feats, np.log(new_pwms), gammas)
+        _, log_norm = ctx.posterior(lj.reshape(C * n, -1))
+        loglik = log_norm.reshape(C, n) @ batch.weight
+        return np.asarray(loglik + np.sum(alpha * np.log(new_pwms), axis=(1, 2)))
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> MotifParams:
         A = self.alphabet_.size
@@ -588,13 +600,18 @@ class MotifEM(MixtureEstimator[MotifParams]):
         per = max(1, _BLOCK // max(1, scoring.n_rows * (L - self.width + 1) * self.n_strands))
         for first in range(0, len(pwms), per):  # blocks of candidates bound the temporaries
             block = slice(first, first + per)
-            scores[block] = self._score_substring_starts(scoring, base, substrings[block], gamma)
+            scores[block] = self._one_step_scores(scoring, base, pwms[block], gamma)
         order = np.argsort(-scores, kind="stable")[: self.n_refine]
+        refine = batch
+        windows = n * (L - self.width + 1) * self.n_strands
+        if windows > _REFINE_BUDGET:  # large data: the short runs only rank starts
+            n_rows = max(1, n * _REFINE_BUDGET // windows)
+            refine = batch.take(np.sort(rng.choice(n, n_rows, replace=False)))
         best: MotifParams | None = None
         best_value = -np.inf
         for k in order:  # short EM runs from the best starts, on the engine
             start = MotifParams(pwms[k], np.asarray(gamma), background, background0)
-            params, value = self._short_run(batch, start)
+            params, value = self._short_run(refine, start)
             if best is None or value > best_value:
                 best, best_value = params, value
         assert best is not None
@@ -604,7 +621,7 @@ class MotifEM(MixtureEstimator[MotifParams]):
         for shift in [s for k in range(1, self.max_shift + 1) for s in (k, -k)]:
             if abs(shift) >= self.width:
                 break
-            params, value = self._short_run(batch, self._shifted(kept, shift))
+            params, value = self._short_run(refine, self._shifted(kept, shift))
             if value > best_value:
                 best, best_value = params, value
         return best
