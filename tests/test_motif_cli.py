@@ -71,7 +71,19 @@ def test_json_meme_and_logo_outputs(fasta: Path, tmp_path: Path) -> None:
 def test_json_on_stdout_with_revcomp(fasta: Path) -> None:
     result = runner.invoke(
         app,
-        ["motif", str(fasta), "-w", "12", "--revcomp", "--json", "--seed", "1", "--no-progress"],
+        [
+            "motif",
+            str(fasta),
+            "-w",
+            "12",
+            "--revcomp",
+            "--json",
+            "--seed",
+            "1",
+            "--n-starts",
+            "300",
+            "--no-progress",
+        ],
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
