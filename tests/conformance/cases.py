@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from emkit import BernoulliMixture, BinomialMixture, EMEstimator
 from emkit.examples.genetic_linkage import GeneticLinkage
+from emkit.motif import MotifEM
 
 __all__ = ["CASES", "Case", "FitData"]
 
@@ -82,6 +83,24 @@ def _linkage_data(d: st.DrawFn) -> FitData:
     return FitData(cells.reshape(-1, 1).astype(float))
 
 
+@st.composite
+def _motif_data(d: st.DrawFn) -> FitData:
+    """Short DNA sequences (codes 0..3, 4 = wildcard N, -1 = padding), at least 3 letters."""
+    n = d(st.integers(2, 8))
+    rng = np.random.default_rng(d(st.integers(0, 2**31)))
+    lengths = rng.integers(3, 12, size=n)
+    X = np.full((n, int(lengths.max())), -1, dtype=np.int8)
+    inside = np.arange(X.shape[1]) < lengths[:, None]
+    letters = rng.choice(5, size=X.shape, p=[0.24, 0.24, 0.24, 0.24, 0.04])
+    X[inside] = letters[inside]
+    return FitData(X)
+
+
+def _motif(**kw: Any) -> MotifEM:
+    small = {"n_starts": 6, "n_refine": 1, "start_iter": 1, "max_shift": 1}
+    return MotifEM(3, **{**small, **kw})
+
+
 CASES: list[Case] = [
     Case(
         "binomial",
@@ -90,4 +109,10 @@ CASES: list[Case] = [
     ),
     Case("bernoulli", lambda **kw: BernoulliMixture(2, **kw), _binary()),
     Case("genetic_linkage", lambda **kw: GeneticLinkage(**kw), _linkage_data()),
+    Case("motif_zoops", lambda **kw: _motif(**{"model": "zoops", **kw}), _motif_data()),
+    Case(
+        "motif_oops_revcomp_markov1",
+        lambda **kw: _motif(**{"model": "oops", "revcomp": True, "background_order": 1, **kw}),
+        _motif_data(),
+    ),
 ]
