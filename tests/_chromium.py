@@ -128,10 +128,13 @@ def _console_errors(events: list[dict[str, Any]]) -> list[str]:
             errors.append(f"console.{params['type']}: {args}")
         elif method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
-            errors.append(f"exception: {details.get('text')} {details.get('exception', {})}")
+            description = details.get("exception", {}).get("description", "")
+            errors.append(f"exception: {details.get('text')} {description}".strip())
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
             entry = params["entry"]
-            errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}")
+            errors.append(
+                f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}"
+            )
     return errors
 
 

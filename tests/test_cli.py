@@ -59,9 +59,7 @@ def test_every_subcommand_has_help(command: list[str], capsys: pytest.CaptureFix
     assert code == 0 and "Usage" in out
 
 
-def test_demo_prints_the_course_tables(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_demo_prints_the_course_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["demo", "--output-dir", str(tmp_path / "demo")], capsys)
     assert code == 0, err
     assert (tmp_path / "demo" / "report.html").exists()

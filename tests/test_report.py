@@ -42,11 +42,13 @@ from emkit.report.fit import (
     register_model_report,
 )
 from emkit.report.sections import missing_requirements
+from tests._demo import demo_report_dir
 
 DATA_URI = re.compile(r'<img src="data:(image/svg\+xml|image/png);base64,([A-Za-z0-9+/=]+)"')
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()  # only this command's output
     old = sys.argv
     sys.argv = ["emkit", *args]
     try:
@@ -60,19 +62,10 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`emkit demo` run once for the module, through the real entry point."""
-    out = tmp_path_factory.mktemp("demo") / "out"
-    old = sys.argv
-    sys.argv = ["emkit", "demo", "--output-dir", str(out)]
-    try:
-        main()
-    except SystemExit as exc:
-        assert not exc.code
-    finally:
-        sys.argv = old
-    return out
+@pytest.fixture
+def demo_dir() -> Path:
+    """`emkit demo` run once for the session, through the real entry point."""
+    return demo_report_dir()
 
 
 @pytest.fixture
@@ -149,6 +142,21 @@ def test_demo_output(demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "1 of 1 problems" in out
     html = (tmp_path / "report.html").read_text()
     assert re.findall(r'<section id="([^"]+)"', html) == ["linkage"]
+
+
+def test_demo_progress_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from emkit.cli._app import err_console
+
+    monkeypatch.setattr(err_console, "_force_terminal", True)
+    code, out, err = run(["demo", "-o", str(tmp_path), "--only", "three-coins"], capsys)
+    assert code == 0 and "\x1b[?25l" in err  # a live progress display ran (cursor hidden)
+    assert "Three coins" in out and "\x1b[?25l" not in out  # tables on stdout, no control codes
+    code, out, err = run(
+        ["demo", "-o", str(tmp_path), "--only", "linkage", "--no-progress"], capsys
+    )
+    assert code == 0 and err == ""
 
 
 @pytest.mark.parametrize(
@@ -305,7 +313,10 @@ def test_report_of_a_saved_fit(saved_binomial: Path, capsys: pytest.CaptureFixtu
     for value in np.ravel(model.theta_):
         assert f"<td>{value:.6f}</td>" in html
     assert f"{model.n_iter_} iterations" in html
-    assert "Hyperparameters" in html and "<td class=\"text\">n_trials</td><td class=\"text\">10</td>" in html
+    assert (
+        "Hyperparameters" in html
+        and '<td class="text">n_trials</td><td class="text">10</td>' in html
+    )
 
 
 @pytest.mark.parametrize("kind", ["bernoulli", "linkage", "hard"])
@@ -325,7 +336,10 @@ def test_report_of_other_models(kind: str, tmp_path: Path, capsys: pytest.Captur
     html = out_file.read_text()
     assert "data:image/svg+xml;base64," in html
     if kind == "bernoulli":  # 30 features: too wide for the per-component table
-        assert "Parameters per component" in html and "theta  (shape (3, 30), shown transposed)" in html
+        assert (
+            "Parameters per component" in html
+            and "theta  (shape (3, 30), shown transposed)" in html
+        )
     elif kind == "linkage":
         assert "Scalar parameters" in html and "0.626821" in html
     else:
@@ -413,6 +427,8 @@ def test_report_bad_input_is_one_line_exit_2_and_no_output(
 def test_report_write_failure_leaves_nothing(
     saved_binomial: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(["report", str(saved_binomial), "-o", str(tmp_path / "no" / "r.html")], capsys)
+    code, _, err = run(
+        ["report", str(saved_binomial), "-o", str(tmp_path / "no" / "r.html")], capsys
+    )
     assert code == 2 and "No such file or directory" in err
     assert not (tmp_path / "no").exists()

@@ -51,12 +51,16 @@ class _Progress:
         self.task = self.progress.add_task("emkit demo", total=total)
         self.title = ""
 
+    def _describe(self, text: str) -> None:
+        short = text if len(text) <= 56 else text[:55] + "…"
+        self.progress.update(self.task, description=short)
+
     def start(self, key: str, title: str) -> None:
         self.title = title
-        self.progress.update(self.task, description=title)
+        self._describe(title)
 
     def status(self, message: str) -> None:
-        self.progress.update(self.task, description=f"{self.title}: {message}")
+        self._describe(f"{self.title}: {message}")
 
     def done(self, _result: Section | Skipped) -> None:
         self.progress.advance(self.task)
@@ -84,8 +88,8 @@ def demo(
     """Run the course's problems on bundled data: iteration tables here, figures in
     OUTPUT_DIR/report.html (one self-contained page)."""
     from emkit.report import demo_page
-    from emkit.report.html import write_page
     from emkit.report.figures import require_matplotlib
+    from emkit.report.html import write_page
     from emkit.report.sections import SectionContext, build_sections, planned_keys
 
     require_matplotlib()

@@ -22,9 +22,9 @@ def report(
 ) -> None:
     """Build a self-contained HTML page for a saved fit: objective per iteration, parameters,
     and the model's own figures."""
-    from emkit.report.html import write_page
     from emkit.report.figures import require_matplotlib
     from emkit.report.fit import fit_page, load_fit
+    from emkit.report.html import write_page
 
     require_matplotlib()
     model = load_fit(fit)

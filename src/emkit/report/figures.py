@@ -94,7 +94,7 @@ def figure_style() -> Iterator[None]:
     from cycler import cycler
 
     style = dict(_STYLE, **{"axes.prop_cycle": cycler(color=list(COLORS))})
-    with mpl.rc_context(style):
+    with mpl.rc_context(style):  # type: ignore[arg-type]
         yield
 
 

@@ -13,6 +13,7 @@ parent's figures unless it registers its own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -99,18 +100,15 @@ def load_fit(path: str | Path) -> EMEstimator[Any]:
     class_name = meta.get("class")
     if isinstance(class_name, str) and _MODULE_NAME.match(class_name):
         module = class_name.rsplit(".", 1)[0]
-        try:
+        with contextlib.suppress(ImportError):  # load() then names the unknown class
             importlib.import_module(module)
-        except ImportError:
-            pass  # load() names the unknown class
     try:
         return load(json_path)
     except DataError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataError(
-            f"{str(json_path)!r} is not a valid emkit model file: "
-            f"{type(exc).__name__}: {exc}"
+            f"{str(json_path)!r} is not a valid emkit model file: {type(exc).__name__}: {exc}"
         ) from exc
 
 
@@ -256,8 +254,10 @@ def fit_page(model: EMEstimator[Any], source: str) -> Page:
         Where it came from (shown on the page), e.g. the file name.
     """
     from emkit.report.figures import require_matplotlib
+    from emkit.report.sections import load_section_modules
 
     require_matplotlib()
+    load_section_modules()  # model families register their report hooks there too
     sections: list[Section] = [_fit_section(model)]
     sections.append(
         Section(

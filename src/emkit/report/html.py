@@ -173,7 +173,7 @@ def _contents(sections: Sequence[Section | Skipped]) -> str:
                 f'<li><a href="#{_e(s.key)}">{_e(s.title)}</a><span class="when">{_e(when)}</span>'
                 "</li>"
             )
-    return f'<nav><h2>Contents</h2><ol>{"".join(items)}</ol></nav>'
+    return f"<nav><h2>Contents</h2><ol>{''.join(items)}</ol></nav>"
 
 
 def render_page(page: Page) -> str:

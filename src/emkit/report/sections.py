@@ -2,7 +2,7 @@
 
 A section builder is a function ``(ctx: SectionContext) -> Section``, registered under a key::
 
-    @register_section("gmm", "Gaussian mixture on Old Faithful", requires=("emkit.models.gaussian",))
+    @register_section("gmm", "Gaussian mixture", requires=("emkit.models.gaussian",))
     def gmm_section(ctx: SectionContext) -> Section:
         from emkit.models.gaussian import GaussianMixture   # import the model lazily
         with stopwatch() as fit_time:
@@ -35,7 +35,9 @@ __all__ = [
     "SectionContext",
     "SectionSpec",
     "build_sections",
+    "load_section_modules",
     "missing_requirements",
+    "planned_keys",
     "register_section",
 ]
 
@@ -133,14 +135,15 @@ def missing_requirements(requires: Iterable[str]) -> list[str]:
     return missing
 
 
-def _load_section_modules() -> None:
+def load_section_modules() -> None:
+    """Import :data:`BUILTIN_SECTION_MODULES` (their sections and report hooks register)."""
     for module in BUILTIN_SECTION_MODULES:
         importlib.import_module(module)
 
 
 def planned_keys() -> list[str]:
     """Every key the page shows, in order: the course's, then other registered sections."""
-    _load_section_modules()
+    load_section_modules()
     course = [key for key, _ in COURSE]
     return course + [key for key in SECTIONS if key not in course]
 
@@ -254,6 +257,10 @@ def two_coins_section(ctx: SectionContext) -> Section:
     )
 
 
+def _fmt(values: np.ndarray) -> str:
+    return ", ".join(f"{v:.4f}" for v in values)
+
+
 @register_section("three-coins", "Three coins: a model the data cannot identify")
 def three_coins_section(ctx: SectionContext) -> Section:
     """Li Hang example 9.1 from the book's two starts."""
@@ -274,8 +281,8 @@ def three_coins_section(ctx: SectionContext) -> Section:
         title="Three coins: a model the data cannot identify",
         hidden="For each of 10 tosses of coin B or C, the result of coin A (heads with "
         "probability π) that chose which of them was tossed.",
-        estimated=f"(π, p, q): from (0.5, 0.5, 0.5) EM reaches ({', '.join(f'{v:.4f}' for v in ends[0])}) "
-        f"and from (0.4, 0.6, 0.7) it reaches ({', '.join(f'{v:.4f}' for v in ends[1])}) — "
+        estimated=f"(π, p, q): from (0.5, 0.5, 0.5) EM reaches ({_fmt(ends[0])}) "
+        f"and from (0.4, 0.6, 0.7) it reaches ({_fmt(ends[1])}) — "
         f"one iteration each, the same log-likelihood {lls[0]:.4f} = {lls[1]:.4f}, as in "
         "Li Hang's example 9.1.",
         seconds=fit_time.seconds,
@@ -293,7 +300,6 @@ def three_coins_section(ctx: SectionContext) -> Section:
 def linkage_section(ctx: SectionContext) -> Section:
     """Dempster, Laird & Rubin (1977), Table 1, with the rate of convergence."""
     from emkit.course import dlr_linkage_table
-
     from emkit.report import figures
 
     with stopwatch() as fit_time:
