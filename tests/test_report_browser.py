@@ -73,7 +73,7 @@ def test_demo_report_renders_in_chromium(demo_report: Path, width: int) -> None:
     # what a reader sees: the three problems with their summaries and numbers
     assert report.text.count("Hidden:") == 3 and report.text.count("EM estimated:") == 3
     assert "(0.80, 0.52) after ten" in report.text and "0.626821498" in report.text
-    assert len(re.findall(r"Skipped: ", report.text)) == len(COURSE) - 3
+    assert len(re.findall(r"— skipped: ", report.text)) == len(COURSE) - 3
 
 
 def test_fit_report_renders_in_chromium(tmp_path: Path) -> None:

@@ -93,6 +93,8 @@ def demo(
     from emkit.report.sections import SectionContext, build_sections, planned_keys
 
     require_matplotlib()
+    if output_dir.exists() and not output_dir.is_dir():  # fail before the work, not after
+        raise UsageError(f"--output-dir {str(output_dir)!r} exists and is not a folder")
     keys = planned_keys()
     if only:
         unknown = [k for k in only if k not in keys]

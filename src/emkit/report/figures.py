@@ -59,6 +59,7 @@ _STYLE: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
+    "axes.axisbelow": True,
     "grid.color": "#e3e3e3",
     "grid.linewidth": 0.6,
     "axes.prop_cycle": None,  # set in _style()

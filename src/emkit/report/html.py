@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,9 @@ header .lead { font-size: 1.05rem; margin: 0 0 8px; max-width: 52em; }
 nav { margin: 22px 0 8px; padding: 12px 18px; background: var(--soft); border-radius: 8px; }
 nav h2 { font-size: 0.95rem; margin: 0 0 6px; text-transform: uppercase; letter-spacing: .04em;
          color: var(--muted); }
-nav ol { margin: 0; padding-left: 1.4em; columns: 2; column-gap: 32px; }
-nav li { margin: 2px 0; break-inside: avoid; }
+nav ol { margin: 0; padding-left: 1.4em; }
+nav ol.long { columns: 2; column-gap: 32px; }
+nav li { margin: 0; padding: 1px 0; break-inside: avoid; }
 nav .when { color: var(--muted); font-size: 0.85rem; margin-left: 6px;
             font-variant-numeric: tabular-nums; }
 nav .skipped, nav .skipped a { color: var(--muted); }
@@ -59,9 +61,11 @@ thead th { border-bottom: 1.5px solid var(--ink); font-weight: 600; }
 tbody tr:nth-child(even) { background: var(--soft); }
 td.text, th.text { text-align: left; }
 .note { color: var(--muted); font-size: 0.92rem; max-width: 60em; }
-.skip-box { border-left: 4px solid #e0c36a; background: #fffbea; padding: 8px 14px;
-            color: var(--skip); border-radius: 0 6px 6px 0; }
-.skip-box h2 { font-size: 1.1rem; margin: 4px 0; color: var(--ink); }
+section.skip-box { border: 0; border-left: 4px solid #e0c36a; background: #fffbea;
+                   padding: 6px 14px; margin-top: 10px; border-radius: 0 6px 6px 0; }
+section + section.skip-box:not(.skip-box + .skip-box) { margin-top: 34px; }
+.skip-box p { margin: 0; color: var(--skip); }
+.skip-box b { color: var(--ink); font-weight: 600; }
 footer { color: var(--muted); font-size: 0.85rem; margin-top: 48px;
          border-top: 1px solid var(--rule); padding-top: 10px; }
 @media (max-width: 760px) { main { padding: 16px; } nav ol { columns: 1; } }
@@ -95,9 +99,17 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+_SUBSCRIPT = re.compile(r"([θπμσ])_([A-Za-z0-9*]+)")
+
+
+def _t(text: object) -> str:
+    """Escaped text for the page, with ``θ_A`` shown as θ with a subscript A."""
+    return _SUBSCRIPT.sub(r"\1<sub>\2</sub>", _e(text))
+
+
 def _figure(fig: Figure) -> str:
     data = base64.b64encode(fig.data).decode("ascii")
-    caption = f"<figcaption>{_e(fig.caption)}</figcaption>" if fig.caption else ""
+    caption = f"<figcaption>{_t(fig.caption)}</figcaption>" if fig.caption else ""
     return (
         f'<figure><img src="data:{fig.mime};base64,{data}" alt="{_e(fig.alt)}" '
         f'width="{fig.width_px}" height="{fig.height_px}" '
@@ -121,12 +133,12 @@ def _table(table: Table) -> str:
     def cls(j: int) -> str:
         return ' class="text"' if j in text_cols else ""
 
-    head = "".join(f'<th scope="col"{cls(j)}>{_e(c)}</th>' for j, c in enumerate(table.columns))
+    head = "".join(f'<th scope="col"{cls(j)}>{_t(c)}</th>' for j, c in enumerate(table.columns))
     body = "".join(
         "<tr>" + "".join(f"<td{cls(j)}>{_e(c)}</td>" for j, c in enumerate(row)) + "</tr>"
         for row in cells
     )
-    note = f'<p class="table-note">{_e(table.caption)}</p>' if table.caption else ""
+    note = f'<p class="table-note">{_t(table.caption)}</p>' if table.caption else ""
     return (
         f'<div class="table-box"><p class="table-title">{_e(table.title)}</p>'
         f'<table aria-label="{_e(table.title)}">'
@@ -138,24 +150,24 @@ def _section(section: Section) -> str:
     parts = [f'<section id="{_e(section.key)}"><h2>{_e(section.title)}</h2>']
     summary = []
     if section.hidden:
-        summary.append(f"<b>Hidden:</b> {_e(section.hidden)}")
+        summary.append(f"<b>Hidden:</b> {_t(section.hidden)}")
     if section.estimated:
-        summary.append(f"<b>EM estimated:</b> {_e(section.estimated)}")
+        summary.append(f"<b>EM estimated:</b> {_t(section.estimated)}")
     if section.timing():
         summary.append(_e(section.timing()))
     if summary:
         parts.append(f'<p class="summary">{" ".join(summary)}</p>')
     parts.extend(_figure(f) for f in section.figures)
     parts.extend(_table(t) for t in section.tables)
-    parts.extend(f'<p class="note">{_e(n)}</p>' for n in section.notes)
+    parts.extend(f'<p class="note">{_t(n)}</p>' for n in section.notes)
     parts.append("</section>")
     return "\n".join(parts)
 
 
 def _skipped(skip: Skipped) -> str:
     return (
-        f'<section id="{_e(skip.key)}" class="skip-box"><h2>{_e(skip.title)}</h2>'
-        f"<p>Skipped: {_e(skip.reason)}.</p></section>"
+        f'<section id="{_e(skip.key)}" class="skip-box">'
+        f"<p><b>{_e(skip.title)}</b> — skipped: {_e(skip.reason)}.</p></section>"
     )
 
 
@@ -173,7 +185,8 @@ def _contents(sections: Sequence[Section | Skipped]) -> str:
                 f'<li><a href="#{_e(s.key)}">{_e(s.title)}</a><span class="when">{_e(when)}</span>'
                 "</li>"
             )
-    return f"<nav><h2>Contents</h2><ol>{''.join(items)}</ol></nav>"
+    long = ' class="long"' if len(items) > 5 else ""
+    return f"<nav><h2>Contents</h2><ol{long}>{''.join(items)}</ol></nav>"
 
 
 def render_page(page: Page) -> str:

@@ -189,7 +189,7 @@ def build_sections(
             on_start(key, title)
         result: Section | Skipped
         if spec is None:
-            result = Skipped(key, title, "not in this build of emkit yet: no model for it")
+            result = Skipped(key, title, "not in this build of emkit yet (no model for it)")
         elif missing := missing_requirements(spec.requires):
             result = Skipped(key, title, f"needs {', '.join(missing)}, which is not installed")
         else:
