@@ -44,6 +44,8 @@ _PROBE = """
   const images = [...document.images].map(img => ({
     alt: img.alt, complete: img.complete, naturalWidth: img.naturalWidth,
     naturalHeight: img.naturalHeight, width: img.getBoundingClientRect().width,
+    drawnWidth: Number(img.getAttribute('width') || img.naturalWidth),
+    boxWidth: img.parentElement.getBoundingClientRect().width,
     src: img.currentSrc.slice(0, 30)}));
   const root = document.documentElement;
   return JSON.stringify({

@@ -122,19 +122,21 @@ def new_figure(
     ncols: int = 1,
     nrows: int = 1,
     width_ratios: Sequence[float] | None = None,
+    squeeze: bool = True,
     **subplot_kw: Any,
 ) -> tuple[MplFigure, Any]:
     """A figure of ``width`` x ``height`` inches, with constrained layout.
 
     Call it inside a function decorated with :func:`styled`. Returns the figure and its axes
-    (one ``Axes`` when ``ncols == nrows == 1``, else an array).
+    (one ``Axes`` when ``ncols == nrows == 1`` and ``squeeze``, else a 2-D array when
+    ``squeeze=False``, as :meth:`matplotlib.figure.Figure.subplots`).
     """
     require_matplotlib()
     from matplotlib.figure import Figure as MplFigure
 
     fig = MplFigure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(
-        nrows, ncols, squeeze=True, width_ratios=width_ratios, subplot_kw=subplot_kw or None
+        nrows, ncols, squeeze=squeeze, width_ratios=width_ratios, subplot_kw=subplot_kw or None
     )
     return fig, axes
 
