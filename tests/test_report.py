@@ -300,6 +300,15 @@ def saved_binomial(tmp_path: Path) -> Path:
     return tmp_path / "coins.json"
 
 
+@pytest.mark.parametrize("given", ["coins", "coins.npz"])
+def test_report_accepts_the_base_name_or_the_npz(
+    given: str, saved_binomial: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["report", str(saved_binomial.parent / given)], capsys)
+    assert code == 0, err
+    assert saved_binomial.with_suffix(".html").exists()
+
+
 def test_report_of_a_saved_fit(saved_binomial: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["report", str(saved_binomial)], capsys)
     assert code == 0, err

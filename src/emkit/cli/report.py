@@ -14,7 +14,7 @@ __all__ = ["report"]
 @app.command()
 def report(
     fit: Path = typer.Argument(
-        ..., help="A saved model: PATH.json from emkit.save or --save-model (PATH.npz beside it)."
+        ..., help="A saved model: PATH (or PATH.json) from emkit.save or --save-model PATH."
     ),
     output: Path | None = typer.Option(
         None, "-o", "--output", help="The HTML file to write (default: FIT with suffix .html)."
@@ -23,12 +23,12 @@ def report(
     """Build a self-contained HTML page for a saved fit: objective per iteration, parameters,
     and the model's own figures."""
     from emkit.report.figures import require_matplotlib
-    from emkit.report.fit import fit_page, load_fit
+    from emkit.report.fit import fit_json_path, fit_page, load_fit
     from emkit.report.html import write_page
 
     require_matplotlib()
     model = load_fit(fit)
     page = fit_page(model, str(fit))
-    target = output if output is not None else fit.with_suffix(".html")
+    target = output if output is not None else fit_json_path(fit).with_suffix(".html")
     write_page(target, page)
     console.print(f"Report: {target}", highlight=False, soft_wrap=True)

@@ -33,6 +33,7 @@ from emkit.report.html import Page
 
 __all__ = [
     "MODEL_REPORTS",
+    "fit_json_path",
     "fit_page",
     "load_fit",
     "model_report_hook",
@@ -66,6 +67,18 @@ def model_report_hook(model: object) -> ReportHook | None:
     return None
 
 
+def fit_json_path(path: str | Path) -> Path:
+    """The JSON file of a saved fit: ``PATH.json`` for ``PATH``, ``PATH.json`` or ``PATH.npz``."""
+    given = Path(path)
+    if given.suffix == ".npz":
+        return given.with_suffix(".json")
+    if given.suffix != ".json" and not given.is_file():
+        with_json = given.with_name(given.name + ".json")
+        if with_json.is_file():
+            return with_json
+    return given
+
+
 def load_fit(path: str | Path) -> EMEstimator[Any]:
     """Load a model saved by :func:`emkit.save` (``PATH.json`` + ``PATH.npz``) for a report.
 
@@ -81,9 +94,7 @@ def load_fit(path: str | Path) -> EMEstimator[Any]:
     """
     from emkit.io import FORMAT, load
 
-    json_path = Path(path)
-    if json_path.suffix == ".npz":
-        json_path = json_path.with_suffix(".json")
+    json_path = fit_json_path(path)
     try:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
