@@ -116,7 +116,7 @@ def demo(
 
     for section in sections:
         if isinstance(section, Skipped):
-            console.print(f"[dim]{section.title}: skipped ({section.reason})[/dim]")
+            console.print(f"[dim]{section.title} — skipped: {section.reason}[/dim]")
             continue
         for table in section.tables:
             console.print(render_table(table))

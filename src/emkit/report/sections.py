@@ -221,6 +221,7 @@ def two_coins_section(ctx: SectionContext) -> Section:
     post_cols = slice(1, 1 + n_sets)
     ctx.status("drawing the two-coin figures")
     theta_soft, theta_hard = soft_rows[:, theta_cols], hard_rows[:, theta_cols]
+    a0, b0 = theta_soft[0]
     a10, b10 = theta_soft[-1]
     a1, b1 = theta_soft[1]
     ha, hb = theta_hard[1]
@@ -230,10 +231,10 @@ def two_coins_section(ctx: SectionContext) -> Section:
         title="Two coins: soft vs hard EM",
         hidden=f"Which of two coins, A or B, was tossed for each of {n_sets} sets of "
         f"{data.n_trials} tosses (heads {', '.join(str(int(h)) for h in heads)}).",
-        estimated=f"The coins' probabilities of heads: from θ_A = 0.6, θ_B = 0.5, soft EM "
-        f"gives ({a1:.2f}, {b1:.2f}) after one iteration and ({a10:.2f}, {b10:.2f}) after ten, "
-        f"hard EM ({ha:.2f}, {hb:.2f}) after one, where its assignments stop changing; as in "
-        "Do & Batzoglou (2008), Figure 1.",
+        estimated=f"The coins' probabilities of heads: from θ_A = {a0:.1f}, θ_B = {b0:.1f}, "
+        f"soft EM gives ({a1:.2f}, {b1:.2f}) after one iteration and ({a10:.2f}, {b10:.2f}) "
+        f"after ten, hard EM ({ha:.2f}, {hb:.2f}) after one, where its assignments stop "
+        "changing; as in Do & Batzoglou (2008), Figure 1.",
         seconds=fit_time.seconds,
         figures=[
             figures.two_coins_theta_figure(
