@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich import box
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,11 +28,17 @@ __all__ = ["demo", "render_table"]
 
 def render_table(table: Table) -> RichTable:
     """A report table for the terminal."""
-    out = RichTable(title=table.title, caption=table.caption or None)
+    out = RichTable(
+        title=escape(table.title),
+        caption=escape(table.caption) or None,
+        box=box.SIMPLE_HEAD,  # light rules: nine numeric columns fit 80 characters
+        collapse_padding=True,
+        pad_edge=False,
+    )
     for name in table.columns:
-        out.add_column(name, justify="right")
+        out.add_column(escape(name), justify="right")
     for row in table.formatted():
-        out.add_row(*row)
+        out.add_row(*(escape(cell) for cell in row))
     return out
 
 
@@ -116,11 +124,12 @@ def demo(
 
     for section in sections:
         if isinstance(section, Skipped):
-            console.print(f"[dim]{section.title} — skipped: {section.reason}[/dim]")
+            console.print(f"[dim]{escape(section.title)} — skipped: {escape(section.reason)}[/dim]")
             continue
         for table in section.tables:
             console.print(render_table(table))
-        console.print(f"[dim]{section.title}: {section.timing()}[/dim]")
+            console.print()
+        console.print(f"[dim]{escape(section.title)}: {escape(section.timing())}[/dim]")
         console.print()
     shown = sum(isinstance(s, Section) for s in sections)
     console.print(
