@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from emkit.report import Page, Section
 from emkit.report import model_figures as mf
 
 
+@functools.cache
 def gallery_page(seed: int = 0) -> Page:
     """A page with each model figure drawn from small synthetic arrays (not EM results)."""
     rng = np.random.RandomState(seed)

@@ -301,12 +301,13 @@ def three_coins_section(ctx: SectionContext) -> Section:
 def linkage_section(ctx: SectionContext) -> Section:
     """Dempster, Laird & Rubin (1977), Table 1, with the rate of convergence."""
     from emkit.course import dlr_linkage_table
+    from emkit.datasets import genetic_linkage
     from emkit.report import figures
 
     with stopwatch() as fit_time:
         table = dlr_linkage_table(n_iter=8)
     rows = np.asarray(table.rows)
-    counts = np.array([125.0, 18.0, 20.0, 34.0])
+    _, counts = genetic_linkage()
     theta_star = float(rows[-1, 1] - rows[-1, 2])
 
     def em_map(t: float) -> float:
