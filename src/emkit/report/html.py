@@ -43,6 +43,7 @@ nav li { margin: 0; padding: 1px 0; break-inside: avoid; }
 nav .when { color: var(--muted); font-size: 0.85rem; margin-left: 6px;
             font-variant-numeric: tabular-nums; }
 nav .skipped, nav .skipped a { color: var(--muted); }
+sub { line-height: 0; }
 a { color: var(--accent); text-decoration: none; }
 a:hover { text-decoration: underline; }
 section { border-top: 1px solid var(--rule); margin-top: 34px; padding-top: 8px; }
