@@ -13,6 +13,7 @@ function                        shows
 :func:`segmentation_figure`     an image, its segmentation, and the segmentation over it
 :func:`top_words_figure`        the top words of each topic, as bars
 :func:`sequence_logo_figure`    a motif's position weight matrix as a sequence logo
+:func:`site_posterior_figure`   the posterior of a hidden position (a site's start) per row
 :func:`recall_curve_figure`     recall against a cost (tables, candidates ...), several curves
 ==============================  ==============================================================
 """
@@ -37,6 +38,7 @@ __all__ = [
     "recall_curve_figure",
     "segmentation_figure",
     "sequence_logo_figure",
+    "site_posterior_figure",
     "top_words_figure",
 ]
 
@@ -401,9 +403,37 @@ def _draw_letter(ax: Axes, letter: str, x: float, y: float, height: float, color
     ax.add_patch(PathPatch(transform.transform_path(path), facecolor=color, linewidth=0))
 
 
+def _logo(ax: Axes, pwm: np.ndarray, alphabet: str, title: str) -> float:
+    pwm = pwm / pwm.sum(axis=1, keepdims=True)
+    width, n_letters = pwm.shape
+    max_bits = float(np.log2(n_letters))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.sum(np.where(pwm > 0, pwm * np.log2(pwm), 0.0), axis=1)
+    information = max_bits - entropy
+    for pos in range(width):
+        y = 0.0
+        for j in np.argsort(pwm[pos]):  # the most probable letter on top
+            height = pwm[pos, j] * information[pos]
+            if height > 0.06:  # slivers under 0.06 bits are noise to the eye
+                letter = alphabet[j]
+                _draw_letter(ax, letter, pos + 1, y, height, LOGO_COLORS.get(letter, "#444444"))
+            y += height
+    ax.set_xlim(0.4, width + 0.6)
+    ax.set_ylim(0, max_bits)
+    ax.set_xticks(np.arange(1, width + 1))
+    ax.grid(False)
+    ax.set_ylabel("bits")
+    ax.set_title(title, loc="left")
+    return max_bits
+
+
 @styled
 def sequence_logo_figure(
-    pwm: np.ndarray, alphabet: str = "ACGT", title: str = "Motif logo"
+    pwm: np.ndarray,
+    alphabet: str = "ACGT",
+    title: str = "Motif logo",
+    reference: np.ndarray | None = None,
+    reference_title: str = "Planted motif",
 ) -> Figure:
     """A sequence logo: at each position, letters stacked by probability × information.
 
@@ -412,35 +442,78 @@ def sequence_logo_figure(
     pwm : ndarray of shape (motif_width, len(alphabet))
         Letter probabilities per position (rows sum to 1).
     alphabet : str
+    reference : ndarray of shape (motif_width, len(alphabet)), optional
+        A matrix to compare with (e.g. the planted one), drawn above in the same way.
     """
     pwm = np.asarray(pwm, dtype=np.float64)
-    pwm = pwm / pwm.sum(axis=1, keepdims=True)
-    width, n_letters = pwm.shape
-    max_bits = np.log2(n_letters)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.sum(np.where(pwm > 0, pwm * np.log2(pwm), 0.0), axis=1)
-    information = max_bits - entropy
-    fig, ax = new_figure(min(9.6, 1.2 + 0.45 * width), 2.6)
-    for pos in range(width):
-        y = 0.0
-        for j in np.argsort(pwm[pos]):  # the most probable letter on top
-            height = pwm[pos, j] * information[pos]
-            if height > 0.03:  # slivers under 0.03 bits are noise to the eye
-                letter = alphabet[j]
-                _draw_letter(ax, letter, pos + 1, y, height, LOGO_COLORS.get(letter, "#444444"))
-            y += height
-    ax.set_xlim(0.4, width + 0.6)
-    ax.set_ylim(0, max_bits)
-    ax.set_xticks(np.arange(1, width + 1))
-    ax.grid(False)
-    ax.set_xlabel("position")
-    ax.set_ylabel("bits")
-    ax.set_title(title, loc="left")
+    panels = [(title, pwm)]
+    if reference is not None:
+        panels.insert(0, (reference_title, np.asarray(reference, dtype=np.float64)))
+    width = max(p.shape[0] for _, p in panels)
+    fig, axes = new_figure(
+        min(9.6, 1.2 + 0.45 * width), 0.3 + 2.3 * len(panels), nrows=len(panels), squeeze=False
+    )
+    max_bits = 2.0
+    for ax, (name, matrix) in zip(axes[:, 0], panels, strict=True):
+        max_bits = _logo(ax, matrix, alphabet, name)
+    axes[-1, 0].set_xlabel("position")
     return render(
         fig,
-        alt="sequence logo of the motif found by EM",
+        alt="sequence logo of the motif found by EM"
+        + (", below the planted one" if reference is not None else ""),
         caption=f"Letter height: its probability times the position's information content "
         f"(at most {max_bits:.0f} bits); tall stacks are conserved positions.",
+    )
+
+
+@styled
+def site_posterior_figure(
+    posterior: np.ndarray,
+    true_starts: np.ndarray | None = None,
+    found_starts: np.ndarray | None = None,
+    row_label: str = "sequence",
+) -> Figure:
+    """Posterior of a hidden position per row (e.g. where each sequence's site starts).
+
+    Parameters
+    ----------
+    posterior : ndarray of shape (n_rows, n_positions)
+        ``P(hidden position = j | row i)``; a row may sum to less than 1 (ZOOPS: no site).
+    true_starts : ndarray of int of shape (n_rows,), optional
+        The truth where it is known (-1: none), drawn as open circles.
+    found_starts : ndarray of int of shape (n_rows,), optional
+        What was reported (-1: none), drawn as crosses.
+    """
+    posterior = np.asarray(posterior, dtype=np.float64)
+    n_rows = posterior.shape[0]
+    fig, ax = new_figure(9.6, min(6.0, 1.2 + 0.12 * n_rows))
+    image = ax.imshow(
+        posterior, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest"
+    )
+    ax.grid(False)
+    rows = np.arange(n_rows)
+    if true_starts is not None:  # a ring around the true cell: a dark cell inside is a hit
+        t = np.asarray(true_starts)
+        ok = t >= 0
+        ax.scatter(t[ok], rows[ok], s=90, facecolors="none", edgecolors=COLORS[1], linewidths=1.2,
+                   label="true start")  # fmt: skip
+    if found_starts is not None:  # a tick under the reported cell
+        f = np.asarray(found_starts)
+        ok = f >= 0
+        ax.scatter(f[ok], rows[ok] + 0.55, s=16, marker="^", color=COLORS[0], linewidths=0,
+                   label="reported start")  # fmt: skip
+    if true_starts is not None or found_starts is not None:
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
+    fig.colorbar(image, ax=ax, label="posterior", shrink=0.9, pad=0.01)
+    ax.set_xlabel("start position")
+    ax.set_ylabel(row_label)
+    ax.set_title("Posterior of the hidden start, per " + row_label, loc="left")
+    return render(
+        fig,
+        alt=f"posterior probability of each start position, per {row_label}",
+        caption=f"Each row is a {row_label}; darker cells are start positions EM finds more "
+        "probable (a row with no dark cell holds no site, or EM is unsure). Rings mark the true "
+        "starts where known, triangles the reported ones.",
     )
 
 
