@@ -7,9 +7,12 @@ one site per sequence). Simulated with ``ctx.seed``: the same page every run.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from emkit.report.blocks import Section, Table, stopwatch
+from emkit.report.fit import register_model_report
 from emkit.report.sections import SectionContext, register_section
 
 __all__ = ["motif_section"]
@@ -90,3 +93,34 @@ def motif_section(ctx: SectionContext) -> Section:
             "from the winner. The time above includes that search."
         ],
     )
+
+
+def _motif_report(model: Any) -> list[Section]:
+    """``emkit report`` for a saved :class:`~emkit.motif.model.MotifEM`: its logo."""
+    from emkit.report import model_figures
+
+    pwm = np.asarray(model.pwm_)
+    letters = model.alphabet_.letters
+    consensus = "".join(letters[k] for k in pwm.argmax(axis=1))
+    gamma = float(np.asarray(model.gamma_))
+    return [
+        Section(
+            title="Motif",
+            hidden="Where each sequence holds a site of the motif (if it holds one).",
+            estimated=f"A motif of width {pwm.shape[0]}, consensus {consensus}; probability "
+            f"that a sequence holds a site γ = {gamma:.3f}.",
+            figures=[model_figures.sequence_logo_figure(pwm, letters, title="Motif logo")],
+            key="motif",
+        )
+    ]
+
+
+def _register_report_hook() -> None:
+    try:
+        from emkit.motif.model import MotifEM
+    except ImportError:  # emkit.motif not in this build: nothing to register
+        return
+    register_model_report(MotifEM)(_motif_report)
+
+
+_register_report_hook()
