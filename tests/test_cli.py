@@ -59,9 +59,10 @@ def test_every_subcommand_has_help(command: list[str], capsys: pytest.CaptureFix
     assert code == 0 and "Usage" in out
 
 
-def test_demo_prints_the_course_tables(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["demo"], capsys)
+def test_demo_prints_the_course_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["demo", "--output-dir", str(tmp_path / "demo")], capsys)
     assert code == 0, err
+    assert (tmp_path / "demo" / "report.html").exists()
     for number in ("0.7130", "0.5813", "0.7967", "0.5197", "0.4064", "0.6432", "0.608247423"):
         assert number in out
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from emkit._version import __version__
@@ -88,5 +89,5 @@ def main() -> None:
         app()  # standalone mode: usage errors exit 2, --help and --version exit 0
     except (EmkitError, ValueError, OSError) as exc:  # the CLI's error boundary
         message = " ".join(str(exc).split())  # one line
-        err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(2)
