@@ -92,9 +92,12 @@ def main() -> None:
         err_console.print("Aborted.")
         sys.exit(1)
     except Exception as exc:  # the CLI's error boundary
-        import click
+        try:
+            from click.exceptions import ClickException
+        except ImportError:  # typer >= 0.26 vendors click as typer._click
+            from typer._click.exceptions import ClickException  # type: ignore[no-redef]
 
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, ClickException):
             exc.show()
             sys.exit(exc.exit_code)
         if isinstance(exc, ValueError | OSError | EmkitError):
