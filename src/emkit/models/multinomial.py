@@ -57,7 +57,7 @@ def as_count_matrix(X: Any, name: str = "X") -> sp.csr_matrix:
         X = X.astype(np.float64)
     X.sum_duplicates()
     if X.nnz and (not np.all(np.isfinite(X.data)) or X.data.min() < 0):
-        raise DataError(f"{name} must hold non-negative finite counts")
+        raise DataError(f"Negative values in data: {name} must hold non-negative finite counts")
     return X
 
 
@@ -318,11 +318,6 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
         if self.alpha == 0:
             return stats.loglik
         return stats.loglik + self.alpha * float(np.sum(np.log(params.topic_word)))
-
-    # -- topic-model conveniences -----------------------------------------------------------
-    def transform(self, X: Any) -> np.ndarray:
-        """Document-topic distributions: the posterior of each document's topic, (n, K)."""
-        return self.predict_proba(X)
 
     def _n_parameters(self) -> int:
         K, V = self.topic_word_.shape

@@ -5,8 +5,8 @@ Held-out perplexity (document completion)
 Each held-out document's word occurrences are split at random into an *observed* part and a
 *held-out* part (every occurrence independently held out with probability ``fraction``, i.e.
 ``held = Binomial(x_dv, fraction)``, seeded by ``random_state``). The model infers the
-document's topic weights from the observed part only (``model.transform``: the posterior of
-the topic for a mixture of unigrams, folding-in for PLSA, the variational posterior for LDA),
+document's topic weights from the observed part only (``model.transform`` or ``predict_proba``: the
+posterior of the topic for a mixture of unigrams, folding-in for PLSA, the variational posterior for LDA),
 and predicts each held-out occurrence with ``p(v | d) = sum_k theta_dk beta_kv``::
 
     perplexity = exp( - sum_dv held_dv log p(v | d) / sum_dv held_dv )
@@ -146,10 +146,10 @@ def held_out_perplexity(
 
     Parameters
     ----------
-    model : fitted estimator with ``transform``
-        :class:`~emkit.models.MultinomialMixture`, :class:`~emkit.models.PLSA`, or any
-        estimator whose ``transform`` gives document-topic weights (scikit-learn's
-        ``LatentDirichletAllocation``, NMF ...).
+    model : fitted estimator
+        :class:`~emkit.models.MultinomialMixture` (document-topic weights from
+        ``predict_proba``), :class:`~emkit.models.PLSA`, or any estimator whose ``transform``
+        gives document-topic weights (scikit-learn's ``LatentDirichletAllocation``, NMF ...).
     X : sparse matrix of shape (n_documents, n_words)
         Held-out documents (integer counts).
     fraction, random_state
@@ -163,7 +163,8 @@ def held_out_perplexity(
         topic_word = getattr(model, "topic_word_", None)
         if topic_word is None:
             topic_word = np.asarray(model.components_, dtype=np.float64)
-    theta = np.asarray(model.transform(observed), dtype=np.float64)
+    infer = getattr(model, "transform", None) or model.predict_proba
+    theta = np.asarray(infer(observed), dtype=np.float64)
     sums = theta.sum(axis=1, keepdims=True)
     K = theta.shape[1]
     theta = np.where(sums > 0, theta / np.where(sums > 0, sums, 1.0), 1.0 / K)
