@@ -93,7 +93,8 @@ def split_documents(
     """
     from sklearn.utils import check_random_state
 
-    X = sp.csr_matrix(X, dtype=np.float64)
+    X = sp.csr_matrix(X, dtype=np.float64, copy=True)
+    X.sum_duplicates()
     if not 0.0 < fraction < 1.0:
         raise DataError(f"fraction must lie in (0, 1), got {fraction!r}")
     counts = X.data
@@ -101,8 +102,8 @@ def split_documents(
         raise DataError("split_documents needs non-negative integer counts")
     rng = check_random_state(random_state)
     held = rng.binomial(counts.astype(np.int64), fraction).astype(np.float64)
-    held_X = sp.csr_matrix((held, X.indices, X.indptr), shape=X.shape)
-    obs_X = sp.csr_matrix((counts - held, X.indices, X.indptr), shape=X.shape)
+    held_X = sp.csr_matrix((held, X.indices.copy(), X.indptr.copy()), shape=X.shape)
+    obs_X = sp.csr_matrix((counts - held, X.indices.copy(), X.indptr.copy()), shape=X.shape)
     held_X.eliminate_zeros()
     obs_X.eliminate_zeros()
     return obs_X, held_X
