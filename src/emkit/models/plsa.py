@@ -42,8 +42,8 @@ from emkit.stats import Stats
 
 __all__ = ["PLSA", "PLSAParams", "plsa_kl_divergence_offset"]
 
-#: nonzeros per block of the sampled product: bounds the (nnz, K) temporaries to ~32 MB
-_BLOCK_ELEMENTS = 1 << 22
+#: nonzeros per block of the sampled product: (block, K) buffers that stay in cache
+_SDDMM_BLOCK = 8192
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,28 @@ class PLSAParams:
     topic_word: np.ndarray
 
 
-def _row_blocks(indptr: np.ndarray, n_components: int) -> list[tuple[int, int]]:
-    """Consecutive row ranges whose nonzeros times K stay below ``_BLOCK_ELEMENTS``."""
-    n = indptr.shape[0] - 1
-    per_block = max(1, _BLOCK_ELEMENTS // max(n_components, 1))
-    if indptr[-1] <= per_block:
-        return [(0, n)]
-    cuts = np.searchsorted(indptr, np.arange(per_block, indptr[-1], per_block), side="right")
-    bounds = np.unique(np.concatenate([[0], np.clip(cuts - 1, 1, n), [n]]))
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+def _sampled_dot(
+    theta: np.ndarray, beta_t: np.ndarray, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """``theta[rows[i]] . beta_t[cols[i]]`` for every nonzero i (a sampled dense product).
+
+    Gathered in blocks of ``_SDDMM_BLOCK`` nonzeros into reused buffers: the (block, K)
+    temporaries stay in cache instead of allocating two (nnz, K) arrays per iteration.
+    """
+    nnz, K = rows.shape[0], theta.shape[1]
+    out = np.empty(nnz, dtype=theta.dtype)
+    if nnz == 0:
+        return out
+    size = min(nnz, _SDDMM_BLOCK)
+    g = np.empty((size, K), dtype=theta.dtype)
+    h = np.empty((size, K), dtype=theta.dtype)
+    for start in range(0, nnz, size):
+        stop = min(start + size, nnz)
+        m = stop - start
+        np.take(beta_t, cols[start:stop], axis=0, out=g[:m])
+        np.take(theta, rows[start:stop], axis=0, out=h[:m])
+        np.einsum("ik,ik->i", g[:m], h[:m], out=out[start:stop])
+    return out
 
 
 def plsa_statistics(
@@ -112,47 +125,55 @@ def plsa_statistics(
     K = beta.shape[0]
     dtype = theta.dtype
     indptr, cols, vals = X.indptr, X.indices, X.data
-    beta_t = np.ascontiguousarray(beta.T)  # (V, K): rows gathered per nonzero
-    dt = np.zeros((n, K), dtype=dtype) if need_doc_topic else None
-    tw_t = np.zeros((V, K), dtype=dtype) if need_topic_word else None
-    loglik = 0.0
+    beta_t = np.ascontiguousarray(beta.T, dtype=dtype)  # (V, K): rows gathered per nonzero
+    rows = np.repeat(np.arange(n, dtype=np.intp), np.diff(indptr))
+    wx = vals * weight[rows]
+    if hard:
+        return _hard_statistics(X, theta, beta_t, rows, wx, need_topic_word, need_doc_topic)
+    denom = _sampled_dot(theta, beta_t, rows, cols)
     with np.errstate(divide="ignore"):
-        log_theta = np.log(theta) if hard else None
-        log_beta_t = np.log(beta_t) if hard else None
-    for start, stop in _row_blocks(indptr, K):
-        lo, hi = indptr[start], indptr[stop]
-        if hi == lo:
-            continue
-        lengths = np.diff(indptr[start : stop + 1])
-        rows = np.repeat(np.arange(start, stop), lengths)
-        c, x = cols[lo:hi], vals[lo:hi]
-        wx = x * np.repeat(weight[start:stop], lengths)
-        if hard:
-            assert log_theta is not None and log_beta_t is not None
-            scores = log_theta[rows] + log_beta_t[c]
-            best = np.argmax(scores, axis=1)
-            loglik += float(np.dot(wx, scores[np.arange(hi - lo), best]))
-            if dt is not None:
-                np.add.at(dt, (rows, best), x)
-            if tw_t is not None:
-                np.add.at(tw_t, (c, best), wx)
-            continue
-        bt = beta_t[c]
-        denom = np.einsum("ik,ik->i", np.repeat(theta[start:stop], lengths, axis=0), bt)
-        loglik += float(np.dot(wx, np.log(denom)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = x / denom
-        block = sp.csr_matrix(
-            (ratio, c, indptr[start : stop + 1] - lo), shape=(stop - start, V)
-        )
-        if dt is not None:
-            dt[start:stop] = theta[start:stop] * np.asarray(block @ beta_t)
-        if tw_t is not None:
-            weighted = theta[start:stop] * weight[start:stop, None]
-            tw_t += np.asarray(block.T @ weighted)
-    if hard or tw_t is None:
-        return loglik, dt, None if tw_t is None else tw_t.T
-    return loglik, dt, beta * tw_t.T
+        loglik = float(np.dot(wx, np.log(denom)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = vals / denom
+    R = sp.csr_matrix((ratio, cols, indptr), shape=(n, V))
+    dt = theta * np.asarray(R @ beta_t) if need_doc_topic else None
+    tw = None
+    if need_topic_word:
+        tw = beta * np.asarray(R.T @ (theta * weight[:, None])).T
+    return loglik, dt, tw
+
+
+def _hard_statistics(
+    X: sp.csr_matrix,
+    theta: np.ndarray,
+    beta_t: np.ndarray,
+    rows: np.ndarray,
+    wx: np.ndarray,
+    need_topic_word: bool,
+    need_doc_topic: bool,
+) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """Hard E-step: every occurrence in its arg-max topic (counts by one bincount each)."""
+    n, V = X.shape
+    K = theta.shape[1]
+    with np.errstate(divide="ignore"):
+        log_theta = np.log(theta)
+        log_beta_t = np.log(beta_t)
+    best = np.empty(rows.shape[0], dtype=np.intp)
+    loglik = 0.0
+    for start in range(0, rows.shape[0], _SDDMM_BLOCK):
+        stop = min(start + _SDDMM_BLOCK, rows.shape[0])
+        scores = log_theta[rows[start:stop]] + log_beta_t[X.indices[start:stop]]
+        best[start:stop] = np.argmax(scores, axis=1)
+        picked = scores[np.arange(stop - start), best[start:stop]]
+        loglik += float(np.dot(wx[start:stop], picked))
+    dt = tw = None
+    if need_doc_topic:
+        dt = np.bincount(rows * K + best, weights=X.data, minlength=n * K).reshape(n, K)
+        dt = dt.astype(theta.dtype, copy=False)
+    if need_topic_word:
+        tw = np.bincount(best * V + X.indices, weights=wx, minlength=K * V).reshape(K, V)
+        tw = tw.astype(theta.dtype, copy=False)
+    return loglik, dt, tw
 
 
 def plsa_kl_divergence_offset(X: Any) -> float:
