@@ -405,9 +405,10 @@ class PLSA(EMEstimator[PLSAParams]):
         if ctx.pass_index == 1 and not alternating:
             return Stats()
         theta_all = params.doc_topic
+        whole = rows.shape[0] == theta_all.shape[0]  # chunks are row ranges: all rows, in order
         loglik, dt, tw = plsa_statistics(
             X,
-            theta_all[rows],
+            theta_all if whole else theta_all[rows],
             params.topic_word,
             batch.weight,
             hard=ctx.hard,
@@ -416,8 +417,11 @@ class PLSA(EMEstimator[PLSAParams]):
         )
         arrays: dict[str, np.ndarray] = {}
         if dt is not None:
-            arrays["doc_topic"] = np.zeros_like(theta_all)
-            arrays["doc_topic"][rows] = dt
+            if whole:
+                arrays["doc_topic"] = dt
+            else:
+                arrays["doc_topic"] = np.zeros_like(theta_all)
+                arrays["doc_topic"][rows] = dt
         if tw is not None:
             arrays["topic_word"] = tw
         return Stats(loglik=loglik, weight=weight, **arrays)
