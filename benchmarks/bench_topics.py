@@ -51,7 +51,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "topics"
 def zipf_corpus(
     n_docs: int, n_words: int, n_topics: int = 20, mean_length: int = 80, seed: int = 0
 ) -> sp.csr_matrix:
-    """Documents mixing 2 of ``n_topics`` topics, each a Zipf(1.1) law over a permuted vocabulary."""
+    """Documents mixing 2 of ``n_topics`` topics, each Zipf(1.1) over a permuted vocabulary."""
     rng = np.random.default_rng(seed)
     ranks = np.arange(1, n_words + 1, dtype=np.float64)
     zipf = ranks**-1.1
@@ -97,8 +97,12 @@ def section_speed(args: argparse.Namespace) -> None:
     C = plsa_kl_divergence_offset(X)
 
     nmf = NMF(
-        args.k, beta_loss="kullback-leibler", solver="mu", init="custom",
-        max_iter=args.iters, tol=0,
+        args.k,
+        beta_loss="kullback-leibler",
+        solver="mu",
+        init="custom",
+        max_iter=args.iters,
+        tol=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -106,8 +110,10 @@ def section_speed(args: argparse.Namespace) -> None:
         W = nmf.fit_transform(X, W=n[:, None] * theta0, H=beta0.copy())
         t_nmf = time.perf_counter() - t0
     d_nmf = kl_divergence(X, W, nmf.components_)
-    print(f"sklearn NMF : {args.iters} iterations {t_nmf:8.2f} s "
-          f"({t_nmf / args.iters:.3f} s/iter), D = {d_nmf:.6e}")
+    print(
+        f"sklearn NMF : {args.iters} iterations {t_nmf:8.2f} s "
+        f"({t_nmf / args.iters:.3f} s/iter), D = {d_nmf:.6e}"
+    )
 
     times: list[float] = []
     values: list[float] = []
@@ -118,8 +124,12 @@ def section_speed(args: argparse.Namespace) -> None:
         values.append(C - info.log_likelihood)
 
     plsa = PLSA(
-        args.k, alpha=0.0, topic_word_init=beta0, doc_topic_init=theta0,
-        max_iter=args.iters, tol=0,
+        args.k,
+        alpha=0.0,
+        topic_word_init=beta0,
+        doc_topic_init=theta0,
+        max_iter=args.iters,
+        tol=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -127,24 +137,32 @@ def section_speed(args: argparse.Namespace) -> None:
         plsa.fit(X, callbacks=[record])
         t_plsa = time.perf_counter() - start
     d_plsa = values[-1]
-    print(f"emkit PLSA  : {args.iters} iterations {t_plsa:8.2f} s "
-          f"({t_plsa / args.iters:.3f} s/iter, objective every iteration), D = {d_plsa:.6e}")
+    print(
+        f"emkit PLSA  : {args.iters} iterations {t_plsa:8.2f} s "
+        f"({t_plsa / args.iters:.3f} s/iter, objective every iteration), D = {d_plsa:.6e}"
+    )
     reached = [t for t, v in zip(times, values, strict=True) if v <= d_nmf]
     print(f"ratio per iteration (NMF / PLSA): {t_nmf / t_plsa:.2f}x")
     if reached:
-        print(f"time to NMF's objective after {args.iters} iterations: PLSA {reached[0]:.2f} s "
-              f"vs NMF {t_nmf:.2f} s -> {t_nmf / reached[0]:.2f}x")
+        print(
+            f"time to NMF's objective after {args.iters} iterations: PLSA {reached[0]:.2f} s "
+            f"vs NMF {t_nmf:.2f} s -> {t_nmf / reached[0]:.2f}x"
+        )
     else:
-        print(f"PLSA did not reach NMF's objective in {args.iters} iterations "
-              f"(relative gap {(d_plsa - d_nmf) / d_nmf:.2e})")
+        print(
+            f"PLSA did not reach NMF's objective in {args.iters} iterations "
+            f"(relative gap {(d_plsa - d_nmf) / d_nmf:.2e})"
+        )
 
 
 def section_lda(args: argparse.Namespace) -> None:
     from sklearn.decomposition import LatentDirichletAllocation
 
     n_docs = args.lda_docs
-    print(f"\n== held-out perplexity: sklearn LDA vs emkit, {n_docs} x {args.lda_words}, "
-          f"K={args.k} ==")
+    print(
+        f"\n== held-out perplexity: sklearn LDA vs emkit, {n_docs} x {args.lda_words}, "
+        f"K={args.k} =="
+    )
     X = zipf_corpus(n_docs, args.lda_words, seed=2)
     split = int(0.9 * n_docs)
     train, test = X[:split], X[split:]
@@ -154,12 +172,16 @@ def section_lda(args: argparse.Namespace) -> None:
     ).fit(train)
     t_lda = time.perf_counter() - t0
     p_lda = held_out_perplexity(lda, test)
-    print(f"sklearn LDA (batch, {args.lda_iters} passes): {t_lda:.2f} s, "
-          f"held-out perplexity {p_lda:.1f}")
+    print(
+        f"sklearn LDA (batch, {args.lda_iters} passes): {t_lda:.2f} s, "
+        f"held-out perplexity {p_lda:.1f}"
+    )
     for name, make in [
         ("PLSA", lambda it: PLSA(args.k, random_state=0, max_iter=it, tol=0)),
-        ("MultinomialMixture", lambda it: MultinomialMixture(
-            args.k, random_state=0, n_init=1, max_iter=it, tol=0)),
+        (
+            "MultinomialMixture",
+            lambda it: MultinomialMixture(args.k, random_state=0, n_init=1, max_iter=it, tol=0),
+        ),
     ]:
         elapsed = 0.0
         for iters in (5, 10, 20, 40, 80):
@@ -169,11 +191,14 @@ def section_lda(args: argparse.Namespace) -> None:
                 model = make(iters).fit(train)
                 elapsed = time.perf_counter() - t0
             perplexity = held_out_perplexity(model, test)
-            print(f"  {name:18s} {iters:3d} iterations {elapsed:7.2f} s perplexity "
-                  f"{perplexity:.1f}")
+            print(
+                f"  {name:18s} {iters:3d} iterations {elapsed:7.2f} s perplexity {perplexity:.1f}"
+            )
             if perplexity <= p_lda:
-                print(f"  -> {name} reaches LDA's perplexity in {elapsed:.2f} s "
-                      f"({t_lda / elapsed:.2f}x faster than LDA's fit)")
+                print(
+                    f"  -> {name} reaches LDA's perplexity in {elapsed:.2f} s "
+                    f"({t_lda / elapsed:.2f}x faster than LDA's fit)"
+                )
                 break
         else:
             print(f"  -> {name} does not reach LDA's held-out perplexity")
@@ -185,8 +210,16 @@ def _gensim_lda(X: sp.csr_matrix, vocabulary: list[str], k: int, passes: int) ->
 
     corpus = Sparse2Corpus(X, documents_columns=False)
     id2word = dict(enumerate(vocabulary))
-    lda = LdaModel(corpus, num_topics=k, id2word=id2word, passes=passes, random_state=0,
-                   alpha="auto", eta="auto", iterations=100)
+    lda = LdaModel(
+        corpus,
+        num_topics=k,
+        id2word=id2word,
+        passes=passes,
+        random_state=0,
+        alpha="auto",
+        eta="auto",
+        iterations=100,
+    )
     return np.asarray(lda.get_topics())
 
 
@@ -195,21 +228,25 @@ def section_quality(args: argparse.Namespace) -> None:
         print(f"\n== quality: skipped, {DATA} not found ==")
         return
     corpora = {
-        "reuters_lda": read_ldac(DATA / "reuters_lda" / "reuters.ldac",
-                                 DATA / "reuters_lda" / "reuters.tokens"),
-        "lee": load_corpus(DATA / "lee" / "lee_background.cor", stop_words="english",
-                           min_df=2),
+        "reuters_lda": read_ldac(
+            DATA / "reuters_lda" / "reuters.ldac", DATA / "reuters_lda" / "reuters.tokens"
+        ),
+        "lee": load_corpus(DATA / "lee" / "lee_background.cor", stop_words="english", min_df=2),
     }
     for name, corpus in corpora.items():
         k = args.k_quality
-        print(f"\n== quality: {name} ({corpus.X.shape[0]} docs, {corpus.X.shape[1]} words), "
-              f"K={k}, top {args.top} words ==")
+        print(
+            f"\n== quality: {name} ({corpus.X.shape[0]} docs, {corpus.X.shape[1]} words), "
+            f"K={k}, top {args.top} words =="
+        )
         topic_words: dict[str, np.ndarray] = {}
         t0 = time.perf_counter()
-        topic_words["MultinomialMixture"] = MultinomialMixture(k, random_state=0).fit(
-            corpus.X).topic_word_
-        topic_words["PLSA"] = PLSA(k, random_state=0, init="kmeans", max_iter=300).fit(
-            corpus.X).topic_word_
+        topic_words["MultinomialMixture"] = (
+            MultinomialMixture(k, random_state=0).fit(corpus.X).topic_word_
+        )
+        topic_words["PLSA"] = (
+            PLSA(k, random_state=0, init="kmeans", max_iter=300).fit(corpus.X).topic_word_
+        )
         print(f"emkit fits: {time.perf_counter() - t0:.1f} s")
         try:
             t0 = time.perf_counter()
@@ -224,19 +261,24 @@ def section_quality(args: argparse.Namespace) -> None:
             npmi_doc = float(coherence_npmi(ids, corpus.X, window=None))
             npmi_win = (
                 float(coherence_npmi(ids, tokens=corpus.tokens, vocabulary=corpus.vocabulary))
-                if corpus.tokens is not None else float("nan")
+                if corpus.tokens is not None
+                else float("nan")
             )
             results[model] = (umass, npmi_doc, npmi_win)
-            print(f"{model:20s} UMass {umass:7.3f}  NPMI(doc) {npmi_doc:6.3f}  "
-                  f"NPMI(window 10) {npmi_win:6.3f}")
+            print(
+                f"{model:20s} UMass {umass:7.3f}  NPMI(doc) {npmi_doc:6.3f}  "
+                f"NPMI(window 10) {npmi_win:6.3f}"
+            )
             for t, words in enumerate(top_words(beta, corpus.vocabulary, 8)):
                 print(f"    {t:2d}: {' '.join(words)}")
         if "gensim LdaModel" in results:
             ref = results["gensim LdaModel"]
             for model in ("MultinomialMixture", "PLSA"):
                 ours = results[model]
-                print(f"{model} / gensim LDA: UMass {ours[0] / ref[0]:.3f} "
-                      f"(<1 is better for UMass), NPMI(doc) {ours[1] / ref[1]:.3f}")
+                print(
+                    f"{model} / gensim LDA: UMass {ours[0] / ref[0]:.3f} "
+                    f"(<1 is better for UMass), NPMI(doc) {ours[1] / ref[1]:.3f}"
+                )
 
 
 def main() -> None:

@@ -100,7 +100,7 @@ def test_semi_supervised_clamps_labelled_documents() -> None:
 
 
 def test_semi_supervised_label_errors() -> None:
-    X, labels = _corpus(5, n=12)
+    X, _ = _corpus(5, n=12)
     with pytest.raises(DataError, match="labels must lie in"):
         MultinomialMixture(3).fit(X, labels=np.full(12, 7))
     with pytest.raises(DataError, match="labels must be 12 integers"):
@@ -158,7 +158,12 @@ def test_mixture_passes_sklearn_check_estimator() -> None:
 
 # -- PLSA ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("update", ["em", "alternating"])
-@given(X=_counts(), seed=st.integers(0, 2**32 - 1), hard=st.booleans(), alpha=st.sampled_from([0.0, 0.1]))
+@given(
+    X=_counts(),
+    seed=st.integers(0, 2**32 - 1),
+    hard=st.booleans(),
+    alpha=st.sampled_from([0.0, 0.1]),
+)
 @SOME
 def test_plsa_objective_never_decreases(
     update: str, X: sp.csr_matrix, seed: int, hard: bool, alpha: float
@@ -187,7 +192,9 @@ def test_plsa_integer_weights_equal_repetition(X: sp.csr_matrix, seed: int, hard
         rows = np.repeat(np.arange(X.shape[0]), weight)
         repeated = PLSA(2, **options).fit(X[rows])
     np.testing.assert_allclose(weighted.topic_word_, repeated.topic_word_, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(weighted.doc_topic_[rows], repeated.doc_topic_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(
+        weighted.doc_topic_[rows], repeated.doc_topic_, rtol=1e-8, atol=1e-12
+    )
     np.testing.assert_allclose(
         weighted.log_likelihood_history_, repeated.log_likelihood_history_, rtol=1e-9
     )

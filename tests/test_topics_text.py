@@ -143,8 +143,10 @@ def _brute_umass(ids: np.ndarray, X: sp.csr_matrix) -> float:
     scores = []
     for topic in ids:
         values = [
-            np.log((np.sum(B[:, topic[i]] & B[:, topic[j]]) / B.shape[0] + 1e-12)
-                   / (np.sum(B[:, topic[j]]) / B.shape[0]))
+            np.log(
+                (np.sum(B[:, topic[i]] & B[:, topic[j]]) / B.shape[0] + 1e-12)
+                / (np.sum(B[:, topic[j]]) / B.shape[0])
+            )
             for i in range(1, len(topic))
             for j in range(i)
         ]
@@ -180,7 +182,9 @@ def test_coherence_matches_brute_force_definitions() -> None:
     assert coherence_umass(ids, corpus.X) == pytest.approx(_brute_umass(ids, corpus.X))
     assert corpus.tokens is not None
     for window in (2, 3, 50):
-        ours = coherence_npmi(ids, tokens=corpus.tokens, vocabulary=corpus.vocabulary, window=window)
+        ours = coherence_npmi(
+            ids, tokens=corpus.tokens, vocabulary=corpus.vocabulary, window=window
+        )
         assert ours == pytest.approx(_brute_npmi(ids, corpus.tokens, corpus.vocabulary, window))
     doc_level = coherence_npmi(ids, corpus.X, window=None)
     assert doc_level == pytest.approx(
@@ -221,8 +225,19 @@ def test_cli_topics_writes_table_csv_and_figure(tmp_path: Path) -> None:
     fig = tmp_path / "topics.png"
     result = CliRunner().invoke(
         app,
-        ["topics", str(folder), "-k", "2", "--min-df", "1", "-o", str(out), "--figure", str(fig),
-         "--no-progress"],
+        [
+            "topics",
+            str(folder),
+            "-k",
+            "2",
+            "--min-df",
+            "1",
+            "-o",
+            str(out),
+            "--figure",
+            str(fig),
+            "--no-progress",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "top words" in result.output and "UMass" in result.output
@@ -233,8 +248,20 @@ def test_cli_topics_writes_table_csv_and_figure(tmp_path: Path) -> None:
     assert fig.read_bytes()[:4] == b"\x89PNG"
     result = CliRunner().invoke(
         app,
-        ["topics", str(folder), "-k", "2", "--min-df", "1", "--model", "plsa", "--json",
-         "-o", str(out), "--no-progress"],
+        [
+            "topics",
+            str(folder),
+            "-k",
+            "2",
+            "--min-df",
+            "1",
+            "--model",
+            "plsa",
+            "--json",
+            "-o",
+            str(out),
+            "--no-progress",
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])
@@ -246,7 +273,11 @@ def test_cli_topics_writes_table_csv_and_figure(tmp_path: Path) -> None:
     [
         (b"caf\xe9\n", [], "is not valid utf-8"),
         (b"the of and\nthe a\n", [], "cannot build a vocabulary"),
-        (b"cat mat\ncat dog\n", ["-k", "5", "--min-df", "1"], "larger than the number of documents"),
+        (
+            b"cat mat\ncat dog\n",
+            ["-k", "5", "--min-df", "1"],
+            "larger than the number of documents",
+        ),
         (b"cat mat\nthe\ncat mat\n", ["--min-df", "1", "-k", "1"], "have no word"),
     ],
 )

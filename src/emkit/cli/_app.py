@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -82,6 +83,13 @@ def emit_json(payload: Any, output: Path | None) -> None:
         atomic_write(output, text.encode())
 
 
+def _click_exceptions() -> Any:
+    try:
+        return importlib.import_module("click.exceptions")
+    except ImportError:  # typer >= 0.26 vendors click as typer._click
+        return importlib.import_module("typer._click.exceptions")
+
+
 def main() -> None:
     """Entry point of the ``emkit`` script: user errors -> one line on stderr, exit code 2."""
     try:
@@ -92,12 +100,7 @@ def main() -> None:
         err_console.print("Aborted.")
         sys.exit(1)
     except Exception as exc:  # the CLI's error boundary
-        try:
-            from click.exceptions import ClickException
-        except ImportError:  # typer >= 0.26 vendors click as typer._click
-            from typer._click.exceptions import ClickException  # type: ignore[no-redef]
-
-        if isinstance(exc, ClickException):
+        if isinstance(exc, _click_exceptions().ClickException):
             exc.show()
             sys.exit(exc.exit_code)
         if isinstance(exc, ValueError | OSError | EmkitError):

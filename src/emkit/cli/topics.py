@@ -29,9 +29,7 @@ def topics_figure(
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise UsageError(
-            "--figure needs matplotlib: pip install 'emkit[plot]'"
-        ) from exc
+        raise UsageError("--figure needs matplotlib: pip install 'emkit[plot]'") from exc
     ids = top_word_ids(topic_word, n_top)
     K = ids.shape[0]
     cols = min(K, 5)
@@ -59,22 +57,19 @@ def topics_figure(
 @app.command()
 def topics(
     path: Path = typer.Argument(
-        ..., help="Folder of .txt files, .jsonl/.csv with a text field, LDA-C, or a text file "
-        "with one document per line."
+        ...,
+        help="Folder of .txt files, .jsonl/.csv with a text field, LDA-C, or a text file "
+        "with one document per line.",
     ),
     components: int = typer.Option(10, "-k", "--components", help="Number of topics."),
     model_name: str = typer.Option(
         "mixture", "--model", "-m", help="'mixture' (mixture of unigrams) or 'plsa'."
     ),
-    fmt: str = typer.Option(
-        "auto", "--format", help="auto, folder, lines, jsonl, csv or ldac."
-    ),
+    fmt: str = typer.Option("auto", "--format", help="auto, folder, lines, jsonl, csv or ldac."),
     text_field: str = typer.Option("text", "--text-field", help="JSONL/CSV text field."),
     id_field: str | None = typer.Option(None, "--id-field", help="JSONL/CSV document id."),
     vocab: Path | None = typer.Option(None, "--vocab", help="Vocabulary file for LDA-C."),
-    stop_words: str | None = typer.Option(
-        "english", "--stop-words", help="'english' or 'none'."
-    ),
+    stop_words: str | None = typer.Option("english", "--stop-words", help="'english' or 'none'."),
     min_df: float = typer.Option(2, "--min-df", help="CountVectorizer min_df."),
     max_df: float = typer.Option(1.0, "--max-df", help="CountVectorizer max_df."),
     max_features: int | None = typer.Option(None, "--max-features", help="Vocabulary cap."),
@@ -152,9 +147,11 @@ def topics(
     beta = np.asarray(model.topic_word_)
     words = top_words(beta, corpus.vocabulary, n_top)
     ids = top_word_ids(beta, n_top)
-    umass = coherence_umass(ids, corpus.X, per_topic=True) if n_top >= 2 else None
+    umass = np.asarray(coherence_umass(ids, corpus.X, per_topic=True)) if n_top >= 2 else None
     npmi = (
-        coherence_npmi(ids, tokens=corpus.tokens, vocabulary=corpus.vocabulary, per_topic=True)
+        np.asarray(
+            coherence_npmi(ids, tokens=corpus.tokens, vocabulary=corpus.vocabulary, per_topic=True)
+        )
         if corpus.tokens is not None and n_top >= 2
         else None
     )
@@ -194,8 +191,7 @@ def topics(
         emit_json(summary, None)
         return
     table = Table(
-        title=f"{summary['model']}: {corpus.n_documents} documents, "
-        f"{len(corpus.vocabulary)} words"
+        title=f"{summary['model']}: {corpus.n_documents} documents, {len(corpus.vocabulary)} words"
     )
     table.add_column("topic", justify="right")
     table.add_column("weight", justify="right")

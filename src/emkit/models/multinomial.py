@@ -142,7 +142,8 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
     >>> import numpy as np
     >>> from emkit.models import MultinomialMixture
     >>> X = np.array([[5, 1, 0, 0], [4, 2, 0, 1], [0, 0, 6, 3], [0, 1, 5, 4]])
-    >>> MultinomialMixture(2, random_state=0).fit_predict(X).tolist() in ([0, 0, 1, 1], [1, 1, 0, 0])
+    >>> labels = MultinomialMixture(2, random_state=0).fit_predict(X).tolist()
+    >>> labels in ([0, 0, 1, 1], [1, 1, 0, 0])
     True
     """
 
@@ -188,9 +189,7 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
     ) -> tuple[Any, ...]:
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
-        X = validate_data(
-            self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32]
-        )
+        X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32])
         X = as_count_matrix(X)
         n = X.shape[0]
         if labels is None:
@@ -271,7 +270,7 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
         return np.asarray(X @ log_beta.T) + log_w
 
     def e_step(self, batch: Batch, params: MultinomialParams, ctx: StepContext) -> Stats:
-        X, y = batch.arrays
+        y = batch.arrays[1]
         log_joint = self.log_joint(batch, params)
         resp, log_norm = ctx.posterior(log_joint)
         labelled = np.flatnonzero(y >= 0)
@@ -285,9 +284,7 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
             loglik=float(np.dot(weight, log_norm)), weight=float(np.sum(weight, dtype=np.float64))
         )
 
-    def accumulate(
-        self, batch: Batch, resp: np.ndarray, params: MultinomialParams | None
-    ) -> Stats:
+    def accumulate(self, batch: Batch, resp: np.ndarray, params: MultinomialParams | None) -> Stats:
         X = batch.X
         return Stats(nk=resp.sum(axis=0), counts=np.asarray(X.T @ resp).T)
 
@@ -303,9 +300,7 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
         empty = total[:, 0] <= 0
         if np.any(empty):  # a topic with no words keeps its previous distribution
             n_words = counts.shape[1]
-            previous = (
-                np.full_like(beta, 1.0 / n_words) if params is None else params.topic_word
-            )
+            previous = np.full_like(beta, 1.0 / n_words) if params is None else params.topic_word
             beta[empty] = previous[empty]
         return MultinomialParams(weights=weights, topic_word=beta)
 

@@ -11,7 +11,8 @@ EM: the posterior of the topic of an occurrence of word ``v`` in document ``d`` 
 ``beta_k``). Both numerators only need ``r_dv = x_dv / (theta_d . beta_v)`` on the nonzeros of
 ``X``::
 
-    sum_v x_dv q_dvk = theta_dk * (R @ beta.T)_dk        sum_d x_dv q_dvk = beta_kv * (R.T @ theta)_vk
+    sum_v x_dv q_dvk = theta_dk * (R @ beta.T)_dk
+    sum_d x_dv q_dvk = beta_kv * (R.T @ theta)_vk
 
 so an iteration is one sampled dense-dense product on the nonzeros plus two sparse-dense
 products: O(nnz * K) time, and the matrix is never densified.
@@ -122,7 +123,6 @@ def plsa_statistics(
         Weighted expected counts of each word in each topic.
     """
     n, V = X.shape
-    K = beta.shape[0]
     dtype = theta.dtype
     indptr, cols, vals = X.indptr, X.indices, X.data
     beta_t = np.ascontiguousarray(beta.T, dtype=dtype)  # (V, K): rows gathered per nonzero
@@ -319,9 +319,7 @@ class PLSA(EMEstimator[PLSAParams]):
     def _validate_data(self, X: Any, *, reset: bool, **unexpected: Any) -> tuple[Any, ...]:
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
-        X = validate_data(
-            self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32]
-        )
+        X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32])
         X = as_count_matrix(X)
         # the row index travels with the rows, so that a chunk finds its documents' theta
         return X, np.arange(X.shape[0], dtype=np.intp)
@@ -330,8 +328,7 @@ class PLSA(EMEstimator[PLSAParams]):
         super()._check_params(n_samples)
         if self.n_components > n_samples:
             raise DataError(
-                f"n_components={self.n_components} must be <= the number of documents "
-                f"({n_samples})"
+                f"n_components={self.n_components} must be <= the number of documents ({n_samples})"
             )
         self._n_documents = n_samples
 
@@ -385,7 +382,7 @@ class PLSA(EMEstimator[PLSAParams]):
         return np.full((n, self.n_components), 1.0 / self.n_components, dtype=dtype)
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> PLSAParams:
-        X, rows = batch.arrays
+        X = batch.X
         K = self.n_components
         if self.init == "kmeans":
             labels = kmeans_tfidf_labels(X, K, batch.weight, rng)

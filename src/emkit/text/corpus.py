@@ -271,8 +271,7 @@ def read_ldac(
         vocabulary = [str(j) for j in range(max(cols, default=-1) + 1)]
     if cols and max(cols) >= len(vocabulary):
         raise DataError(
-            f"{str(path)!r} uses word id {max(cols)} but the vocabulary has "
-            f"{len(vocabulary)} words"
+            f"{str(path)!r} uses word id {max(cols)} but the vocabulary has {len(vocabulary)} words"
         )
     X = sp.csr_matrix(
         (np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(n_docs, len(vocabulary))

@@ -5,9 +5,10 @@ Held-out perplexity (document completion)
 Each held-out document's word occurrences are split at random into an *observed* part and a
 *held-out* part (every occurrence independently held out with probability ``fraction``, i.e.
 ``held = Binomial(x_dv, fraction)``, seeded by ``random_state``). The model infers the
-document's topic weights from the observed part only (``model.transform`` or ``predict_proba``: the
-posterior of the topic for a mixture of unigrams, folding-in for PLSA, the variational posterior for LDA),
-and predicts each held-out occurrence with ``p(v | d) = sum_k theta_dk beta_kv``::
+document's topic weights from the observed part only (``model.transform`` or
+``predict_proba``: the posterior of the topic for a mixture of unigrams, folding-in for PLSA,
+the variational posterior for LDA), and predicts each held-out occurrence with
+``p(v | d) = sum_k theta_dk beta_kv``::
 
     perplexity = exp( - sum_dv held_dv log p(v | d) / sum_dv held_dv )
 
@@ -181,9 +182,7 @@ def _check_top_ids(top_ids: Any, n_words: int) -> np.ndarray:
     return ids
 
 
-def coherence_umass(
-    top_ids: Any, X: Any, *, per_topic: bool = False
-) -> float | np.ndarray:
+def coherence_umass(top_ids: Any, X: Any, *, per_topic: bool = False) -> float | np.ndarray:
     """UMass coherence of topics given by their top word ids, from document co-occurrence.
 
     Parameters
