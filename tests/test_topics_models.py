@@ -264,7 +264,7 @@ def test_plsa_objective_equals_sklearn_kl_nmf_from_the_same_start() -> None:
     n = np.asarray(X.sum(axis=1)).ravel()
     plsa = PLSA(3, alpha=0.0, topic_word_init=beta0, doc_topic_init=theta0, max_iter=3000)
     plsa.set_params(tol=1e-10).fit(X)
-    nmf = NMF(3, beta_loss="kullback-leibler", solver="mu", init="custom", max_iter=3000, tol=0)
+    nmf = NMF(3, beta_loss="kullback-leibler", solver="mu", init="custom", max_iter=1500, tol=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn's own ConvergenceWarning at max_iter
         W = nmf.fit_transform(X, W=n[:, None] * theta0, H=beta0.copy())
