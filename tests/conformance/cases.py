@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from hypothesis import strategies as st
 
 from emkit import BernoulliMixture, BinomialMixture, EMEstimator
 from emkit.examples.genetic_linkage import GeneticLinkage
+from emkit.models import MultinomialMixture
 from emkit.motif import MotifEM
 
 __all__ = ["CASES", "Case", "FitData"]
@@ -101,6 +103,23 @@ def _motif(**kw: Any) -> MotifEM:
     return MotifEM(3, **{**small, **kw})
 
 
+def _counts(sparse: bool) -> st.SearchStrategy[FitData]:
+    """Small document-term count matrices (some documents may be empty)."""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> FitData:
+        n = d(st.integers(2, 30))
+        v = d(st.integers(2, 8))
+        rng = np.random.default_rng(d(st.integers(0, 2**31)))
+        topics = rng.dirichlet(np.full(v, 0.5), size=2)
+        lengths = rng.integers(0, 15, size=n)
+        X = np.stack([rng.multinomial(m, topics[i % 2]) for i, m in enumerate(lengths)])
+        X = X.astype(np.float64)
+        return FitData(sp.csr_matrix(X) if sparse else X)  # type: ignore[arg-type]
+
+    return draw()
+
+
 CASES: list[Case] = [
     Case(
         "binomial",
@@ -114,5 +133,15 @@ CASES: list[Case] = [
         "motif_oops_revcomp_markov1",
         lambda **kw: _motif(**{"model": "oops", "revcomp": True, "background_order": 1, **kw}),
         _motif_data(),
+    ),
+    Case(
+        "multinomial",
+        lambda **kw: MultinomialMixture(2, **{"init": "random", "n_init": 1, **kw}),
+        _counts(sparse=False),
+    ),
+    Case(
+        "multinomial_sparse",
+        lambda **kw: MultinomialMixture(2, **{"init": "random", "n_init": 1, **kw}),
+        _counts(sparse=True),
     ),
 ]

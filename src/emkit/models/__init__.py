@@ -2,5 +2,15 @@
 
 from emkit.models.bernoulli import BernoulliMixture
 from emkit.models.binomial import BinomialMixture, BinomialParams
+from emkit.models.multinomial import MultinomialMixture, MultinomialParams
+from emkit.models.plsa import PLSA, PLSAParams
 
-__all__ = ["BernoulliMixture", "BinomialMixture", "BinomialParams"]
+__all__ = [
+    "PLSA",
+    "BernoulliMixture",
+    "BinomialMixture",
+    "BinomialParams",
+    "MultinomialMixture",
+    "MultinomialParams",
+    "PLSAParams",
+]
