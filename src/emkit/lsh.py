@@ -351,7 +351,9 @@ class LSHIndex(BaseEstimator):
         vectors = getattr(self, "vectors_", None)
         return 0 if vectors is None else int(vectors.shape[0])
 
-    def _check_vectors(self, X: Any, what: str, *, allow_1d: bool = False) -> np.ndarray:
+    def _check_vectors(
+        self, X: Any, what: str, *, allow_1d: bool = False, fresh: bool = False
+    ) -> np.ndarray:
         try:
             arr = np.asarray(X)
         except (TypeError, ValueError) as exc:
@@ -368,7 +370,7 @@ class LSHIndex(BaseEstimator):
             raise DataError(f"{what} is empty: got shape {arr.shape}")
         if np.issubdtype(arr.dtype, np.complexfloating):
             raise DataError(f"{what} must be real, got dtype {arr.dtype}")
-        dtype = getattr(self, "vectors_", None)
+        dtype = None if fresh else getattr(self, "vectors_", None)
         if dtype is not None:
             dtype = dtype.dtype
         elif arr.dtype == np.float32:
@@ -381,7 +383,7 @@ class LSHIndex(BaseEstimator):
             raise DataError(
                 f"{what} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})"
             )
-        n_features = getattr(self, "n_features_in_", None)
+        n_features = None if fresh else getattr(self, "n_features_in_", None)
         if n_features is not None and arr.shape[1] != n_features:
             raise DataError(
                 f"{what} has {arr.shape[1]} features but the index was built with {n_features}"
@@ -423,9 +425,7 @@ class LSHIndex(BaseEstimator):
         self
         """
         self._check_params()
-        for attr in ("vectors_", "n_features_in_", "codes_", "planes_", "mean_"):
-            self.__dict__.pop(attr, None)
-        X = self._check_vectors(X, "X")
+        X = self._check_vectors(X, "X", fresh=True)
         self.n_features_in_ = X.shape[1]
         self.planes_ = self._draw_planes(X.shape[1]).astype(X.dtype)
         center = self.metric == "l2" if self.center is None else self.center
