@@ -75,6 +75,8 @@ _BLOCK_ELEMENTS = 1 << 23
 _MAX_FLIP_BITS = 10
 #: Hamming short list, per candidate kept, that the asymmetric distance re-orders.
 _ASYM_FACTOR = 4
+#: Largest index scanned with a full stable (radix) sort of each query's Hamming distances.
+_SMALL_SCAN = 1 << 15
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,21 +183,35 @@ def _pair_distances(
 def _select_pairs(
     rows: np.ndarray, cols: np.ndarray, key: np.ndarray, n_rows: int, m: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``m`` pairs of smallest ``key`` in each row (ties: smaller column first).
+    """The ``m`` pairs of smallest ``key`` in each row; ties keep the input order.
 
     Returns
     -------
-    kept : ndarray of int64
+    kept : ndarray of int
         Positions in the input arrays of the kept pairs, ordered by row, then rank.
-    rank : ndarray of int64
+    rank : ndarray of int
         Rank of each kept pair within its row (0 = smallest key).
     """
-    order = np.lexsort((cols, key, rows))
-    sorted_rows = rows[order]
-    starts = np.searchsorted(sorted_rows, np.arange(n_rows))
-    rank = np.arange(order.size) - starts[sorted_rows]
-    keep = rank < m
-    return order[keep], rank[keep]
+    if rows.size and np.any(rows[1:] < rows[:-1]):
+        by_row = np.argsort(rows, kind="stable")
+        kept, rank = _select_pairs(rows[by_row], cols[by_row], key[by_row], n_rows, m)
+        return by_row[kept], rank
+    counts = np.bincount(rows, minlength=n_rows)
+    starts = np.cumsum(counts) - counts
+    width = int(counts.max()) if rows.size else 0
+    if n_rows * width > 4 * rows.size + 4096:  # too ragged for a padded matrix
+        order = np.lexsort((np.arange(rows.size), key, rows))
+        rank = np.arange(order.size) - starts[rows[order]]
+        keep = rank < m
+        return order[keep], rank[keep]
+    # rows of a padded (n_rows, width) matrix, sorted at once; padding (inf) sorts last
+    pos = np.arange(rows.size) - starts[rows]
+    padded = np.full((n_rows, width), np.inf)
+    padded[rows, pos] = key
+    order = np.argsort(padded, axis=1, kind="stable")[:, :m]
+    rank = np.broadcast_to(np.arange(order.shape[1]), order.shape)
+    valid = rank < counts[:, None]
+    return (starts[:, None] + order)[valid], rank[valid]
 
 
 def brute_force_knn(X: Any, Q: Any, k: int, metric: str = "l2") -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +236,7 @@ def brute_force_knn(X: Any, Q: Any, k: int, metric: str = "l2") -> tuple[np.ndar
         norms = np.linalg.norm(X, axis=1)
         Xn = X / np.where(norms > 0, norms, 1)[:, None]
     sq = np.einsum("ij,ij->i", X, X)
-    block = max(1, min(Q.shape[0], _BLOCK_ELEMENTS // max(n, 1)))
+    block = max(1, min(Q.shape[0], 4 * _BLOCK_ELEMENTS // max(n, 1)))
     out_i = np.empty((Q.shape[0], k), dtype=np.int64)
     out_d = np.empty((Q.shape[0], k), dtype=np.float64)
     for start in range(0, Q.shape[0], block):
@@ -566,6 +582,10 @@ class LSHIndex(BaseEstimator):
         B, n = ham.shape
         if m >= n:
             return np.repeat(np.arange(B), n), np.tile(np.arange(n), B)
+        if n <= _SMALL_SCAN:
+            # a stable sort of small integers is a radix sort: linear, ties by smaller id
+            top = np.argsort(ham, axis=1, kind="stable")[:, :m]
+            return np.repeat(np.arange(B), m), top.ravel()
         # Every pair at or under a per-row threshold, then an exact selection among those.
         # The threshold is guessed from a strided sample of the row (a selection over the full
         # row costs far more than the XOR and popcount); rows where the guess keeps fewer than
@@ -587,6 +607,8 @@ class LSHIndex(BaseEstimator):
             keep = ~short[rows]
             rows = np.concatenate([rows[keep], redo[redo_rows]])
             cols = np.concatenate([cols[keep], redo_cols])
+            by_row = np.argsort(rows, kind="stable")  # ids stay ascending within a row
+            rows, cols = rows[by_row], cols[by_row]
         kept, _ = _select_pairs(rows, cols, ham[rows, cols], B, m)
         return rows[kept], cols[kept]
 
@@ -629,16 +651,16 @@ class LSHIndex(BaseEstimator):
     def _asymmetric(
         self, z: np.ndarray, qcodes: np.ndarray, rows: np.ndarray, cols: np.ndarray
     ) -> np.ndarray:
-        """Sum over disagreeing bits of the query's |projection|, for each pair."""
+        """Sum over disagreeing bits of the query's |projection|, for each (query, id) pair."""
         W = self._words_per_table
         nbits = self.nbits
         score = np.zeros(rows.size, dtype=np.float64)
         absz = np.abs(z)
-        for t in range(self.n_tables):
+        for t in range(self.n_tables):  # a few tables; each step is batched over all pairs
             words = slice(t * W, (t + 1) * W)
             differ = _unpack_bits(self.codes_[cols, words] ^ qcodes[rows, words], nbits)
-            weights = absz[:, t * nbits : (t + 1) * nbits]
-            score += np.einsum("ij,ij->i", differ, weights[rows], dtype=np.float64)
+            weights = absz[:, t * nbits : (t + 1) * nbits][rows]
+            score += np.einsum("ij,ij->i", differ, weights, dtype=np.float64)
         return score
 
     # ---------------------------------------------------------------- persistence
