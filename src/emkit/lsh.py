@@ -132,14 +132,27 @@ def _unpack_bits(words: np.ndarray, nbits: int) -> np.ndarray:
     return np.unpackbits(as_bytes, axis=-1, count=nbits, bitorder="little").astype(bool)
 
 
-def _hamming_rows(codes: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
-    """Hamming distance of each query code to every stored code: (B, W), (n, W) -> (B, n)."""
-    n_words = codes.shape[1]
+def _hamming_rows(codes_by_word: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
+    """Hamming distance of each query code to every stored code.
+
+    Parameters
+    ----------
+    codes_by_word : ndarray of uint64, shape (n_words, n)
+        The stored codes, one contiguous row per word.
+    query_codes : ndarray of uint64, shape (B, n_words)
+
+    Returns
+    -------
+    ndarray of shape (B, n), uint8 (up to 255 bits) or uint16
+    """
+    n_words, n = codes_by_word.shape
     dtype = np.uint8 if n_words * 64 <= 255 else np.uint16
-    if n_words == 1:
-        return popcount(query_codes[:, None, 0] ^ codes[None, :, 0]).astype(dtype, copy=False)
-    xor = query_codes[:, None, :] ^ codes[None, :, :]
-    return popcount(xor).sum(axis=-1, dtype=dtype)
+    xor = np.empty((query_codes.shape[0], n), dtype=np.uint64)
+    ham = np.zeros((query_codes.shape[0], n), dtype=dtype)
+    for w in range(n_words):  # one pass per 64-bit word, each over every (query, code) pair
+        np.bitwise_xor(query_codes[:, w, None], codes_by_word[w][None, :], out=xor)
+        ham += popcount(xor)
+    return ham
 
 
 def hamming_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -158,7 +171,7 @@ def hamming_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.atleast_2d(np.asarray(b, dtype=np.uint64))
     if a.shape[1] != b.shape[1]:
         raise DataError(f"codes have {a.shape[1]} and {b.shape[1]} words: they must match")
-    return _hamming_rows(b, a).astype(np.int64)
+    return _hamming_rows(np.ascontiguousarray(b.T), a).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,7 +486,12 @@ class LSHIndex(BaseEstimator):
         return self
 
     def _build_buckets(self) -> None:
-        """Per table, the stored ids sorted by bucket key (nbits <= 64: one word per table)."""
+        """Derived search structures, rebuilt whenever the codes change.
+
+        The codes word by word (contiguous rows for the Hamming scan) and, per table, the
+        stored ids sorted by bucket key (nbits <= 64: one word per table).
+        """
+        self._codes_by_word = np.ascontiguousarray(self.codes_.T)
         if self.nbits > 64:
             self._bucket_keys: np.ndarray | None = None
             self._bucket_ids: np.ndarray | None = None
@@ -578,7 +596,7 @@ class LSHIndex(BaseEstimator):
 
     def _scan_candidates(self, qcodes: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``m`` Hamming-nearest stored codes of each query (exact, ties by smaller id)."""
-        ham = _hamming_rows(self.codes_, qcodes)  # (B, n)
+        ham = _hamming_rows(self._codes_by_word, qcodes)  # (B, n)
         B, n = ham.shape
         if m >= n:
             return np.repeat(np.arange(B), n), np.tile(np.arange(n), B)
