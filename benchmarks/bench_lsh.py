@@ -64,16 +64,26 @@ def timed(fn: Any, repeat: int = 1) -> tuple[Any, float]:
     return result, best
 
 
-def synthetic(n: int, d: int, n_queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A mixture of 1,000 Gaussian clusters (float32): nearest neighbours have structure."""
+def synthetic(
+    n: int, d: int, n_queries: int, seed: int = 0, latent: int = 16
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of low intrinsic dimension, as embeddings are (float32).
+
+    1,000 Gaussian clusters (centres N(0, 4 I), unit spread) in a random ``latent``-dimensional
+    subspace of R^d, plus isotropic noise of standard deviation 0.1. Isotropic noise in all 128
+    dimensions would have hardly any nearest-neighbour structure for any index to find.
+    """
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((1000, d)).astype(np.float32) * 2.0
+    basis = np.linalg.qr(rng.standard_normal((d, latent)))[0].T.astype(np.float32)
+    centres = rng.standard_normal((1000, latent)).astype(np.float32) * 2.0
     total = n + n_queries
     data = np.empty((total, d), dtype=np.float32)
     for start in range(0, total, 100_000):
         stop = min(total, start + 100_000)
-        data[start:stop] = centres[rng.integers(0, 1000, stop - start)]
-        data[start:stop] += rng.standard_normal((stop - start, d), dtype=np.float32)
+        z = centres[rng.integers(0, 1000, stop - start)]
+        z += rng.standard_normal((stop - start, latent), dtype=np.float32)
+        data[start:stop] = z @ basis
+        data[start:stop] += 0.1 * rng.standard_normal((stop - start, d), dtype=np.float32)
     return data[:n], data[n:]
 
 

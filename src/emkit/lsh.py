@@ -227,6 +227,20 @@ def _select_pairs(
     return (starts[:, None] + order)[valid], rank[valid]
 
 
+def _with_ties(
+    rows: np.ndarray, key: np.ndarray, rank: np.ndarray, m: int, n_rows: int
+) -> np.ndarray:
+    """Mask of the pairs ranked below ``m`` or tied with the pair ranked ``m - 1`` of their row.
+
+    ``rows``, ``key``, ``rank`` describe pairs sorted by row, then key (as
+    :func:`_select_pairs` returns them).
+    """
+    boundary = np.full(n_rows, np.inf)
+    last = rank == m - 1
+    boundary[rows[last]] = key[last]
+    return (rank < m) | (key <= boundary[rows])
+
+
 def brute_force_knn(X: Any, Q: Any, k: int, metric: str = "l2") -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours by exhaustive search (the baseline LSH is measured against).
 
@@ -565,6 +579,8 @@ class LSHIndex(BaseEstimator):
         n, n_words = self.codes_.shape
         m = max(k, min(rerank, n))  # candidates passed on from code ranking
         short = min(n, _ASYM_FACTOR * m) if self.asymmetric else m
+        # the asymmetric distance sees every candidate tied with the short list's last one
+        cap = min(n, _ASYM_FACTOR * short) if self.asymmetric else m
         per_query = (
             n * n_words if not n_probes else n_probes * self.n_tables * max(64, n >> self.nbits)
         )
@@ -576,12 +592,13 @@ class LSHIndex(BaseEstimator):
             z = self._project(q)
             qcodes = self._encode(z)
             if not n_probes:
-                rows, cols = self._scan_candidates(qcodes, short)
+                rows, cols = self._scan_candidates(qcodes, short, cap)
             else:
                 rows, cols = self._probe_candidates(z, qcodes, n_probes)
                 ham = popcount(self.codes_[cols] ^ qcodes[rows]).sum(axis=1, dtype=np.int64)
-                kept, _ = _select_pairs(rows, cols, ham, len(q), short)
-                rows, cols = rows[kept], cols[kept]
+                kept, rank = _select_pairs(rows, cols, ham, len(q), cap)
+                keep = _with_ties(rows[kept], ham[kept], rank, short, len(q))
+                rows, cols = rows[kept][keep], cols[kept][keep]
             if short > m:
                 score = self._asymmetric(z, qcodes, rows, cols)
                 kept, _ = _select_pairs(rows, cols, score, len(q), m)
@@ -594,16 +611,21 @@ class LSHIndex(BaseEstimator):
             out_d[start + rows[kept], rank] = dist[kept]
         return out_d, out_i
 
-    def _scan_candidates(self, qcodes: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``m`` Hamming-nearest stored codes of each query (exact, ties by smaller id)."""
+    def _scan_candidates(
+        self, qcodes: np.ndarray, m: int, cap: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``m`` Hamming-nearest stored codes of each query (exact, ties by smaller id),
+        and those tied with the m-th, up to ``cap`` per query."""
         ham = _hamming_rows(self._codes_by_word, qcodes)  # (B, n)
         B, n = ham.shape
         if m >= n:
             return np.repeat(np.arange(B), n), np.tile(np.arange(n), B)
         if n <= _SMALL_SCAN:
             # a stable sort of small integers is a radix sort: linear, ties by smaller id
-            top = np.argsort(ham, axis=1, kind="stable")[:, :m]
-            return np.repeat(np.arange(B), m), top.ravel()
+            top = np.argsort(ham, axis=1, kind="stable")[:, :cap]
+            key = np.take_along_axis(ham, top, axis=1)
+            keep = (key <= key[:, m - 1, None]).ravel()
+            return np.repeat(np.arange(B), top.shape[1])[keep], top.ravel()[keep]
         # Every pair at or under a per-row threshold, then an exact selection among those.
         # The threshold is guessed from a strided sample of the row (a selection over the full
         # row costs far more than the XOR and popcount); rows where the guess keeps fewer than
@@ -627,8 +649,10 @@ class LSHIndex(BaseEstimator):
             cols = np.concatenate([cols[keep], redo_cols])
             by_row = np.argsort(rows, kind="stable")  # ids stay ascending within a row
             rows, cols = rows[by_row], cols[by_row]
-        kept, _ = _select_pairs(rows, cols, ham[rows, cols], B, m)
-        return rows[kept], cols[kept]
+        key = ham[rows, cols]
+        kept, rank = _select_pairs(rows, cols, key, B, cap)
+        keep = _with_ties(rows[kept], key[kept], rank, m, B)
+        return rows[kept][keep], cols[kept][keep]
 
     def _probe_candidates(
         self, z: np.ndarray, qcodes: np.ndarray, n_probes: int
