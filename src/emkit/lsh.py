@@ -148,10 +148,14 @@ def _hamming_rows(codes_by_word: np.ndarray, query_codes: np.ndarray) -> np.ndar
     n_words, n = codes_by_word.shape
     dtype = np.uint8 if n_words * 64 <= 255 else np.uint16
     xor = np.empty((query_codes.shape[0], n), dtype=np.uint64)
-    ham = np.zeros((query_codes.shape[0], n), dtype=dtype)
+    ham = None
     for w in range(n_words):  # one pass per 64-bit word, each over every (query, code) pair
         np.bitwise_xor(query_codes[:, w, None], codes_by_word[w][None, :], out=xor)
-        ham += popcount(xor)
+        if ham is None:
+            ham = popcount(xor).astype(dtype, copy=False)
+        else:
+            ham += popcount(xor)
+    assert ham is not None
     return ham
 
 
@@ -225,6 +229,12 @@ def _select_pairs(
     rank = np.broadcast_to(np.arange(order.shape[1]), order.shape)
     valid = rank < counts[:, None]
     return (starts[:, None] + order)[valid], rank[valid]
+
+
+def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D mask through the 1-D fast path (many times faster when sparse)."""
+    rows, cols = np.divmod(np.flatnonzero(mask), mask.shape[1])
+    return rows, cols
 
 
 def _with_ties(
@@ -635,7 +645,7 @@ class LSHIndex(BaseEstimator):
             sample = ham[:, ::stride]
             j = min(sample.shape[1] - 1, 2 * (m * sample.shape[1]) // n + 2)
             level = np.partition(sample, j, axis=1)[:, j]
-            rows, cols = np.nonzero(ham <= level[:, None])
+            rows, cols = _nonzero_2d(ham <= level[:, None])
             short = np.bincount(rows, minlength=B) < m
         else:
             rows = cols = np.empty(0, dtype=np.intp)
@@ -643,7 +653,7 @@ class LSHIndex(BaseEstimator):
         if short.any():
             redo = np.flatnonzero(short)
             level = np.partition(ham[redo], m - 1, axis=1)[:, m - 1]
-            redo_rows, redo_cols = np.nonzero(ham[redo] <= level[:, None])
+            redo_rows, redo_cols = _nonzero_2d(ham[redo] <= level[:, None])
             keep = ~short[rows]
             rows = np.concatenate([rows[keep], redo[redo_rows]])
             cols = np.concatenate([cols[keep], redo_cols])
