@@ -341,3 +341,21 @@ def test_bad_input_raises_clear_value_errors() -> None:
         index.query(X, 3, rerank=-1)
     for exc in (DataError, ParameterError):
         assert issubclass(exc, ValueError)
+
+
+def test_recall_at_k_counts_found_true_neighbours() -> None:
+    truth = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    found = np.array([[4, 3, 9, -1], [-1, -1, -1, -1]])
+    assert recall_at_k(found, truth) == pytest.approx((2 / 4 + 0) / 2)
+    with pytest.raises(DataError, match="result rows"):
+        recall_at_k(found[:1], truth)
+
+
+def test_bucket_probing_pads_missing_neighbours() -> None:
+    X = clustered(200, 8, seed=19)
+    index = LSHIndex(20, n_probes=1, random_state=0).fit(X)  # 2**20 buckets: mostly alone
+    dist, ind = index.query(X[:30] + 0.5, k=5)
+    assert np.any(ind == -1)
+    assert np.all(np.isinf(dist[ind == -1])) and np.all(np.isfinite(dist[ind >= 0]))
+    # found neighbours come first in each row
+    assert np.all(np.diff((ind < 0).astype(int), axis=1) >= 0)
