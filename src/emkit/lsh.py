@@ -697,8 +697,9 @@ class LSHIndex(BaseEstimator):
         rows = np.concatenate(all_rows)
         cols = np.concatenate(all_cols)
         n = self.n_samples_
-        pair = np.unique(rows.astype(np.int64) * n + cols)
-        return pair // n, pair % n
+        pair = np.sort(rows.astype(np.int64) * n + cols)  # sorted by query, then id
+        pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]  # drop repeats
+        return np.divmod(pair, n)
 
     def _asymmetric(
         self, z: np.ndarray, qcodes: np.ndarray, rows: np.ndarray, cols: np.ndarray
