@@ -115,7 +115,7 @@ def run_set(
     header = (
         f"{'nbits':>5} | {'FAISS':>6} {'F+r100':>6} | {'plain':>6} {'asym':>6} {'r100':>6} | "
         f"{'asym/F':>6} {'r100/F':>6} | {'t FAISS':>8} {'t emkit':>8} {'e/F':>5} | "
-        f"{'F/brute':>7} {'e/brute':>7}"
+        f"{'t F+r':>7} {'t r100':>7} {'r/F+r':>5} | {'F/brute':>7} {'e/brute':>7}"
     )
     print(header)
     for nbits in nbits_list:
@@ -128,7 +128,8 @@ def run_set(
         ref.train(Xc)
         ref.add(Xc)
         ref.k_factor = 10
-        r_fr = recall_at_k(ref.search(Qc, K)[1], truth)
+        found_r, t_fr = timed(lambda ref=ref: ref.search(Qc, K)[1], repeat)
+        r_fr = recall_at_k(found_r, truth)
         plain = LSHIndex(nbits, asymmetric=False, random_state=0).fit(X32)
         (_, i_plain), t_plain = timed(lambda plain=plain: plain.query(Q32, K), repeat)
         asym = LSHIndex(nbits, random_state=0).fit(X32)
@@ -143,6 +144,7 @@ def run_set(
             "recall_asym": recall_at_k(i_asym, truth),
             "recall_rerank100": recall_at_k(i_r100, truth),
             "time_faiss": t_f,
+            "time_faiss_refine100": t_fr,
             "time_plain": t_plain,
             "time_asym": t_e,
             "time_rerank100": t_r100,
@@ -153,11 +155,13 @@ def run_set(
             f"{row['recall_asym']:6.3f} {row['recall_rerank100']:6.3f} | "
             f"{row['recall_asym'] / r_f:6.3f} {row['recall_rerank100'] / r_fr:6.3f} | "
             f"{t_f / len(Q) * 1e3:8.3f} {t_e / len(Q) * 1e3:8.3f} {t_e / t_f:5.2f} | "
+            f"{t_fr / len(Q) * 1e3:7.3f} {t_r100 / len(Q) * 1e3:7.3f} {t_r100 / t_fr:5.2f} | "
             f"{t_f / t_brute:7.3f} {t_e / t_brute:7.3f}"
         )
     print(
         "(recalls; asym/F and r100/F: emkit / FAISS at equal bits; times in ms/query; "
-        "e/F: emkit asym / FAISS query time; x/brute: query time / NumPy brute force)"
+        "e/F: emkit asym / FAISS IndexLSH query time; r/F+r: emkit re-rank 100 / FAISS "
+        "IndexLSH + IndexRefineFlat top 100; x/brute: query time / NumPy brute force)"
     )
     probes = []
     if probe_configs:
@@ -213,17 +217,22 @@ def plot(results: list[dict[str, Any]], out: Path) -> list[Path]:
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, len(results), figsize=(5.5 * len(results), 4.2), squeeze=False)
-    for ax, res in zip(axes[0], results, strict=True):
+    fig, axes = plt.subplots(2, len(results), figsize=(5.5 * len(results), 8.4), squeeze=False)
+    for col, res in enumerate(results):
+        ax = axes[0, col]
         bits = [r["nbits"] for r in res["rows"]]
         brute = res["time_brute"]
-        for key, label, style in (
-            ("time_faiss", "FAISS IndexLSH", "k--o"),
-            ("time_plain", "emkit Hamming", "C0-o"),
-            ("time_asym", "emkit asymmetric short list", "C1-o"),
-            ("time_rerank100", "emkit re-rank top 100", "C2-s"),
-        ):
-            ax.plot(bits, [r[key] / brute for r in res["rows"]], style, label=label, ms=4)
+        curves = (
+            ("faiss", "faiss", "FAISS IndexLSH", "k--o"),
+            ("faiss_refine100", "faiss_refine100", "FAISS IndexLSH + refine top 100", "k:s"),
+            ("plain", "plain", "emkit Hamming", "C0-o"),
+            ("asym", "asym", "emkit asymmetric short list", "C1-o"),
+            ("rerank100", "rerank100", "emkit re-rank top 100", "C2-s"),
+        )
+        for tkey, _, label, style in curves:
+            ax.plot(
+                bits, [r[f"time_{tkey}"] / brute for r in res["rows"]], style, label=label, ms=4
+            )
         ax.axhline(1.0, color="grey", lw=1, label="brute force (NumPy)")
         ax.axhline(res["time_faiss_flat"] / brute, color="grey", ls=":", label="FAISS IndexFlatL2")
         ax.set_xscale("log", base=2)
@@ -232,15 +241,31 @@ def plot(results: list[dict[str, Any]], out: Path) -> list[Path]:
         ax.set_ylabel("query time / brute-force time")
         ax.set_title(f"{res['name']}: time vs brute force")
         ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+        # the trade-off: recall against time, every configuration as one point
+        ax = axes[1, col]
+        for tkey, rkey, label, style in curves:
+            ax.plot(
+                [r[f"recall_{rkey}"] for r in res["rows"]],
+                [r[f"time_{tkey}"] / brute for r in res["rows"]],
+                style,
+                label=label,
+                ms=4,
+            )
         if res["probing"]:
-            ax2 = ax.inset_axes((0.58, 0.08, 0.38, 0.32))
-            ax2.plot([p["recall"] for p in res["probing"]],
-                     [p["time"] / brute for p in res["probing"]], "C3o", ms=3)  # fmt: skip
-            ax2.set_xlabel("recall (probing)", fontsize=7)
-            ax2.set_ylabel("time/brute", fontsize=7)
-            ax2.set_yscale("log")
-            ax2.tick_params(labelsize=6)
-        ax.legend(fontsize=7, loc="upper left")
+            ax.plot(
+                [p["recall"] for p in res["probing"]],
+                [p["time"] / brute for p in res["probing"]],
+                "C3^",
+                label="emkit bucket probing + re-rank 100",
+            )
+        ax.axhline(1.0, color="grey", lw=1)
+        ax.set_yscale("log")
+        ax.set_xlabel(f"recall@{K}")
+        ax.set_ylabel("query time / brute-force time")
+        ax.set_title(f"{res['name']}: recall against time")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     paths.append(out / "lsh_time.png")
     fig.savefig(paths[-1], dpi=120)
