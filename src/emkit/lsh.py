@@ -73,7 +73,7 @@ _HAS_BITWISE_COUNT = hasattr(np, "bitwise_count")
 _BLOCK_ELEMENTS = 1 << 23
 #: Largest number of low-margin bits among which probes are chosen (2**10 flip patterns).
 _MAX_FLIP_BITS = 10
-#: Hamming short list, per candidate kept, that the asymmetric distance re-orders.
+#: Hamming short list of the asymmetric distance: max(2 m, m + (factor - 1) k) candidates.
 _ASYM_FACTOR = 4
 #: Largest index scanned with a full stable (radix) sort of each query's Hamming distances.
 _SMALL_SCAN = 1 << 15
@@ -341,7 +341,8 @@ class LSHIndex(BaseEstimator):
         only). ``rerank >= n_samples`` with ``n_probes=0`` is exact search.
     asymmetric : bool, default=True
         Order Hamming candidates by the asymmetric distance (query projections against stored
-        bits) on a short list of ``4 x max(k, rerank)`` Hamming-nearest candidates.
+        bits) on a short list of the ``max(2 m, m + 3 k)`` Hamming-nearest candidates, with
+        ``m = max(k, rerank)`` (and those tied with the last of them, up to twice as many).
     random_state : int, RandomState or None, default=None
         Seed of the hyperplanes.
 
@@ -588,9 +589,9 @@ class LSHIndex(BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         n, n_words = self.codes_.shape
         m = max(k, min(rerank, n))  # candidates passed on from code ranking
-        short = min(n, _ASYM_FACTOR * m) if self.asymmetric else m
+        short = min(n, max(2 * m, m + (_ASYM_FACTOR - 1) * k)) if self.asymmetric else m
         # the asymmetric distance sees every candidate tied with the short list's last one
-        cap = min(n, _ASYM_FACTOR * short) if self.asymmetric else m
+        cap = min(n, 2 * short) if self.asymmetric else m
         per_query = (
             n * n_words if not n_probes else n_probes * self.n_tables * max(64, n >> self.nbits)
         )
