@@ -337,6 +337,8 @@ def test_bad_input_raises_clear_value_errors() -> None:
         LSHIndex(metric="hamming").fit(X)
     with pytest.raises(ParameterError, match="bucket probing needs nbits <= 64"):
         LSHIndex(65, random_state=0).fit(X).query(X, 3, n_probes=2)
+    with pytest.raises(ParameterError, match=r"n_probes must be an int in \[0, 65536\]"):
+        index.query(X, 3, n_probes=70000)
     with pytest.raises(ParameterError, match="rerank"):
         index.query(X, 3, rerank=-1)
     for exc in (DataError, ParameterError):

@@ -333,9 +333,9 @@ class LSHIndex(BaseEstimator):
         "l2", False for "cosine" (whose angles are measured at the origin). The mean is taken
         from the vectors given to :meth:`fit` and kept when vectors are added.
     n_probes : int, default=0
-        0: rank all stored codes by Hamming distance. ``P > 0``: probe ``P`` buckets per table
-        (the query's own and the ``P - 1`` best neighbours by flipping low-margin bits); needs
-        ``nbits <= 64``.
+        0: rank all stored codes by Hamming distance. ``P > 0`` (at most 65,536): probe ``P``
+        buckets per table (the query's own and the ``P - 1`` best neighbours by flipping
+        low-margin bits); needs ``nbits <= 64``.
     rerank : int, default=0
         Re-rank the ``rerank`` best candidates by exact distance (0: order by code distance
         only). ``rerank >= n_samples`` with ``n_probes=0`` is exact search.
@@ -363,7 +363,7 @@ class LSHIndex(BaseEstimator):
         "n_tables": interval(int, 1, 256),
         "metric": one_of({"l2", "cosine"}),
         "center": BOOL | NONE,
-        "n_probes": interval(int, 0, None),
+        "n_probes": interval(int, 0, 1 << 16),
         "rerank": interval(int, 0, None),
         "asymmetric": BOOL,
         "random_state": RANDOM_STATE,
@@ -567,8 +567,8 @@ class LSHIndex(BaseEstimator):
             raise ParameterError(f"k must be a positive int, got {k!r}")
         if k > self.n_samples_:
             raise DataError(f"k={k} exceeds the {self.n_samples_} vectors in the index")
-        if not interval(int, 0, None).accepts(probes):
-            raise ParameterError(f"n_probes must be a non-negative int, got {probes!r}")
+        if not interval(int, 0, 1 << 16).accepts(probes):
+            raise ParameterError(f"n_probes must be an int in [0, 65536], got {probes!r}")
         if not interval(int, 0, None).accepts(rr):
             raise ParameterError(f"rerank must be a non-negative int, got {rr!r}")
         if probes and self.nbits > 64:
