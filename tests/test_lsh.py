@@ -361,3 +361,14 @@ def test_bucket_probing_pads_missing_neighbours() -> None:
     assert np.all(np.isinf(dist[ind == -1])) and np.all(np.isfinite(dist[ind >= 0]))
     # found neighbours come first in each row
     assert np.all(np.diff((ind < 0).astype(int), axis=1) >= 0)
+
+
+def test_lookup_table_fallback_gives_the_same_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    import emkit.lsh as lsh
+
+    X = clustered(300, 10, seed=20)
+    index = LSHIndex(100, random_state=0).fit(X)  # two words per code
+    expected = index.query(X[:30], 5)
+    monkeypatch.setattr(lsh, "_HAS_BITWISE_COUNT", False)
+    for a, b in zip(index.query(X[:30], 5), expected, strict=True):
+        np.testing.assert_array_equal(a, b)
