@@ -119,6 +119,9 @@ class Section:
         Anchor of the section in the page; set by the registry.
     build_seconds : float or None
         Time to build the whole section, figures included; set by the registry.
+    method : str
+        What did the estimating, named in the summary ("EM estimated: ...", "EM ran in ...");
+        another name only for a course problem solved without EM (the LSH recap).
     """
 
     title: str
@@ -130,12 +133,13 @@ class Section:
     notes: list[str] = field(default_factory=list)
     key: str = ""
     build_seconds: float | None = None
+    method: str = "EM"
 
     def timing(self) -> str:
         """The "how long it took" sentence."""
         if self.seconds is None:
             return ""
-        text = f"EM ran in {format_seconds(self.seconds)}"
+        text = f"{self.method} ran in {format_seconds(self.seconds)}"
         if self.build_seconds is not None:
             text += f"; the section, with its figures, took {format_seconds(self.build_seconds)}"
         return text + "."

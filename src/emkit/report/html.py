@@ -153,7 +153,7 @@ def _section(section: Section) -> str:
     if section.hidden:
         summary.append(f"<b>Hidden:</b> {_t(section.hidden)}")
     if section.estimated:
-        summary.append(f"<b>EM estimated:</b> {_t(section.estimated)}")
+        summary.append(f"<b>{_e(section.method)} estimated:</b> {_t(section.estimated)}")
     if section.timing():
         summary.append(_e(section.timing()))
     if summary:
