@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits
 
 from emkit.lsh import LSHIndex, brute_force_knn, recall_at_k
 from emkit.report import Section, SectionContext, build_sections
-from emkit.report.section_lsh import K, NBITS_QUICK, RERANK
+from emkit.report.section_lsh import NBITS_QUICK, RERANK, K
 
 
 def test_lsh_section_shows_the_measured_recall() -> None:
@@ -18,10 +18,12 @@ def test_lsh_section_shows_the_measured_recall() -> None:
     for fig in section.figures:
         assert fig.alt and fig.caption and fig.mime == "image/svg+xml"
         assert fig.data.startswith(b"<?xml") and fig.width_px > 100 and fig.height_px > 100
-    (table,) = section.tables
-    assert [row[0] for row in table.rows] == list(NBITS_QUICK)
-    recalls = np.array([row[1:4] for row in table.rows], dtype=float)
-    ratios = np.array([row[4:7] for row in table.rows], dtype=float)
+    recall_table, time_table = section.tables
+    assert [row[0] for row in recall_table.rows] == list(NBITS_QUICK)
+    assert [row[0] for row in time_table.rows] == list(NBITS_QUICK)
+    recalls = np.array([row[1:] for row in recall_table.rows], dtype=float)
+    ratios = np.array([row[1:] for row in time_table.rows], dtype=float)
+    assert recalls.shape == ratios.shape == (len(NBITS_QUICK), 3)
     assert np.all((recalls >= 0) & (recalls <= 1)) and np.all(ratios > 0)
     # more bits find more true neighbours; re-ranking finds most of them
     assert np.all(np.diff(recalls[:, 0]) > 0) and recalls[-1, 2] > 0.95
@@ -42,6 +44,6 @@ def test_lsh_section_shows_the_measured_recall() -> None:
         f"the asymmetric distance {asym:.0%}, and re-ranking the best {RERANK} by exact "
         f"distance {rerank:.0%}"
     ) in section.estimated
-    assert f"{len(stored)} stored digit images" in section.hidden
+    assert f"{len(stored):,} stored digit images" in section.hidden
     assert f"{len(queries)} query digits" in section.hidden
     assert section.timing().startswith("LSH ran in ")

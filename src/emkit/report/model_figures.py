@@ -544,6 +544,8 @@ def recall_curve_figure(
         ax.plot(rx, ry, linestyle="--", color="#555555", linewidth=1.2, label=rlabel)
     if log_x:
         ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(x, [f"{v:g}" for v in x])  # the settings themselves, not powers of 10
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("recall")
