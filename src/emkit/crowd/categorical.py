@@ -243,9 +243,9 @@ class _CategoricalBase(CrowdEstimator[Any]):
 
     # -- engine hooks -----------------------------------------------------------------------
     def _prior_update(self, proba: np.ndarray, task_weight: np.ndarray) -> np.ndarray:
-        active = task_weight > 0
+        active = (task_weight > 0).astype(proba.dtype)
         a = self.smoothing if self.smoothing_mode == "pseudo-count" else 0.0
-        return (proba[active].sum(axis=0) + a) / (active.sum() + a * self._n_classes)
+        return (active @ proba + a) / (active.sum() + a * self._n_classes)
 
     def _log_prior(self, prior: np.ndarray) -> np.ndarray:
         if self.smoothing_mode == "clip":

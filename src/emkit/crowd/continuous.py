@@ -34,6 +34,7 @@ One iteration is two map-reduce passes (expectation-conditional-maximisation, Me
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -96,7 +97,15 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
     min_sigma : float, optional
         Lower bound on every ``sigma``: a good annotator who is alone on her tasks would
         otherwise reach ``sigma = 0`` and an infinite likelihood. Default ``1e-3 * (high -
-        low)`` (or 1e-3 times the scores' spread without the mixture).
+        low)``.
+    sigma_prior : float, default=2.0
+        With ``noise='worker'``: strength (in pseudo-answers ``nu``) of an inverse-gamma prior
+        on each ``sigma_a^2`` with scale ``sigma_prior_scale``; the M-step becomes
+        ``sigma_a^2 = (P(good_a) RSS_a + nu s0^2) / (P(good_a) n_a + nu + 2)`` (MAP-EM). Without it the
+        likelihood is unbounded: an annotator whose answers alone set the true scores reaches
+        ``sigma_a -> 0``. 0 gives maximum likelihood.
+    sigma_prior_scale : float, optional
+        The prior's typical noise ``s0``; default ``0.1 * (high - low)``.
     init : {'median', 'mean', 'random'}, default='median'
         Starting true scores: each task's (weighted) median or mean answer, or a mean with
         random weights per annotator (use with ``n_init > 1``).
@@ -148,6 +157,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         "low": interval(float, None, None) | NONE,
         "high": interval(float, None, None) | NONE,
         "min_sigma": interval(float, 0.0, None, closed="neither") | NONE,
+        "sigma_prior": interval(float, 0.0, None),
+        "sigma_prior_scale": interval(float, 0.0, None, closed="neither") | NONE,
         "init": one_of({"median", "mean", "random"}),
         "task": STRING,
         "worker": STRING,
@@ -165,6 +176,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         low: float | None = None,
         high: float | None = None,
         min_sigma: float | None = None,
+        sigma_prior: float = 2.0,
+        sigma_prior_scale: float | None = None,
         init: str = "median",
         task: str = "task",
         worker: str = "worker",
@@ -182,6 +195,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         self.low = low
         self.high = high
         self.min_sigma = min_sigma
+        self.sigma_prior = sigma_prior
+        self.sigma_prior_scale = sigma_prior_scale
         self.init = init
         self.task = task
         self.worker = worker
@@ -222,6 +237,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
             self.high_ = hi
             spread = hi - lo if hi > lo else float(np.std(scores)) or 1.0
             self._sigma_floor = float(self.min_sigma) if self.min_sigma else 1e-3 * spread
+            scale = self.sigma_prior_scale if self.sigma_prior_scale else 0.1 * spread
+            self._prior_ss = float(self.sigma_prior) * float(scale) ** 2
             self._n_tasks = answers.n_tasks
             self._n_workers = answers.n_workers
         arrays = (answers.task, answers.worker, scores)
@@ -332,7 +349,14 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         )
 
     def objective(self, stats: Stats, params: AnnotatorParams, ctx: StepContext) -> float:
-        return float(np.sum(self._posterior(stats, params, ctx)[1]))
+        value = float(np.sum(self._posterior(stats, params, ctx)[1]))
+        if self.noise == "worker" and self.sigma_prior > 0:
+            # inverse-gamma(nu / 2, nu s0^2 / 2) log prior on every sigma_a^2 (up to a constant)
+            var = np.asarray(params.sigma) ** 2
+            value -= float(
+                np.sum((0.5 * self.sigma_prior + 1.0) * np.log(var) + 0.5 * self._prior_ss / var)
+            )
+        return value
 
     def m_step(self, stats: Stats, params: AnnotatorParams, ctx: StepContext) -> AnnotatorParams:
         if ctx.pass_index == 0:
@@ -362,8 +386,12 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
             if mass > 0:
                 sigma = np.asarray(max(np.sqrt(float(np.dot(p_good, ss)) / mass), floor))
         else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                sigma = np.where(active, np.sqrt(ss / np.where(active, n, 1.0)), params.sigma)
+            nu = self.sigma_prior
+            if nu > 0:  # MAP under the inverse-gamma prior: never collapses to 0
+                sigma = np.sqrt((p_good * ss + self._prior_ss) / (p_good * n + nu + 2.0))
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    sigma = np.where(active, np.sqrt(ss / np.where(active, n, 1.0)), params.sigma)
             sigma = np.maximum(sigma, floor)
         return AnnotatorParams(mu=params.mu, sigma=sigma, bias=bias, pi=pi, p_good=p_good)
 
@@ -474,3 +502,68 @@ def _weighted_median(task: np.ndarray, s: np.ndarray, w: np.ndarray, n_tasks: in
     idx = np.minimum(first, len(order) - 1)
     mu[has] = np.where(first < len(order), s_sorted[idx], s_sorted[starts[has]])
     return mu
+
+
+#: The model variants by name: the course model and the extensions real data needs.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "course": {"mixture": True, "noise": "shared", "bias": False},
+    "course+bias": {"mixture": True, "noise": "shared", "bias": True},
+    "worker-noise": {"mixture": True, "noise": "worker", "bias": False},
+    "worker-noise+bias": {"mixture": True, "noise": "worker", "bias": True},
+    "gaussian": {"mixture": False, "noise": "shared", "bias": False},
+    "gaussian+bias": {"mixture": False, "noise": "shared", "bias": True},
+    "raykar": {"mixture": False, "noise": "worker", "bias": False},
+    "raykar+bias": {"mixture": False, "noise": "worker", "bias": True},
+}
+
+
+def select_variant(
+    X: Any,
+    variants: Sequence[str] | None = None,
+    sample_weight: Any = None,
+    **params: Any,
+) -> tuple[ContinuousAnnotators, dict[str, float]]:
+    """Fit several variants and keep the one with the lowest BIC (no gold standard needed).
+
+    Parameters
+    ----------
+    X : answers, as for :class:`ContinuousAnnotators`
+    variants : sequence of str, optional
+        Names from :data:`VARIANTS` (default: all).
+    sample_weight : array-like, optional
+    **params
+        Hyperparameters shared by every variant (``low``, ``high``, column names, ``tol`` ...).
+
+    Returns
+    -------
+    best : ContinuousAnnotators
+        The fitted variant with the lowest BIC.
+    bic : dict
+        BIC of every variant, by name.
+    """
+    from emkit.crowd.io import read_answers
+
+    names = list(VARIANTS) if variants is None else list(variants)
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown:
+        raise ParameterError(f"unknown variant {unknown[0]!r}; choose from {sorted(VARIANTS)}")
+    answers = read_answers(
+        X,
+        task=params.get("task", "task"),
+        worker=params.get("worker", "worker"),
+        value=params.get("score", "score"),
+        kind="score",
+    )
+    table = np.column_stack([answers.task, answers.worker, answers.value])
+    best: ContinuousAnnotators | None = None
+    scores: dict[str, float] = {}
+    for name in names:
+        model = ContinuousAnnotators(**{**params, **VARIANTS[name]})
+        model.fit(table, sample_weight=sample_weight)
+        scores[name] = float(model.bic())
+        if best is None or scores[name] < min(v for k, v in scores.items() if k != name):
+            best = model
+    assert best is not None
+    best.tasks_ = answers.tasks[np.asarray(best.tasks_, dtype=np.int64)]
+    best.workers_ = answers.workers[np.asarray(best.workers_, dtype=np.int64)]
+    return best, scores

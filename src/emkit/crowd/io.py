@@ -87,8 +87,13 @@ def _factorize(values: Any, name: str, extra: Sequence[Any] = ()) -> tuple[np.nd
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             row = int(np.flatnonzero(~np.isfinite(arr))[0])
             raise DataError(f"column {name!r} has a missing or non-finite id at row {row}")
-        pool = np.concatenate([arr, np.asarray(list(extra), dtype=arr.dtype)]) if extra else arr
-        uniques, codes = np.unique(pool, return_inverse=True)
+        if arr.dtype.kind == "f" and np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2**53):
+            arr = arr.astype(np.int64)  # ids read from a float array: 3.0 -> 3
+        try:
+            more = np.asarray(list(extra), dtype=arr.dtype) if extra else arr[:0]
+        except (TypeError, ValueError):  # e.g. string classes for numeric labels
+            return _factorize(arr.astype(object), name, extra)
+        uniques, codes = np.unique(np.concatenate([arr, more]), return_inverse=True)
         codes = codes[: arr.shape[0]]
     else:
         pd = require_pandas()
