@@ -99,12 +99,14 @@ class CrowdEstimator(EMEstimator[P]):
     ) -> CrowdEstimator[P]:
         """Fit by EM on long-format answers (see the class docstring for ``X``)."""
         self._reset_caches()
+        self._fit_sample_weight = sample_weight
         try:
             super().fit(X, y, sample_weight, callbacks=callbacks, executor=executor, **fit_data)
             self._finish_fit(sample_weight, executor)
         finally:
             self._reset_caches()
             self._fit_arrays: tuple[np.ndarray, ...] | None = None
+            self._fit_sample_weight = None
         return self
 
     def _finish_fit(self, sample_weight: Any, executor: Executor | None) -> None:

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from emkit._validation import BOOL, NONE, Constraint, interval, one_of
+from emkit._validation import BOOL, NONE, Constraint, check_sample_weight, interval, one_of
 from emkit.crowd._base import STRING, CrowdEstimator
 from emkit.crowd.io import read_answers, require_pandas
 from emkit.data import Batch
@@ -96,16 +96,17 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         Every score must lie inside.
     min_sigma : float, optional
         Lower bound on every ``sigma``: a good annotator who is alone on her tasks would
-        otherwise reach ``sigma = 0`` and an infinite likelihood. Default ``1e-3 * (high -
+        otherwise reach ``sigma = 0`` and an infinite likelihood. Default ``1e-6 * (high -
         low)``.
-    sigma_prior : float, default=2.0
+    sigma_prior : float, default=10.0
         With ``noise='worker'``: strength (in pseudo-answers ``nu``) of an inverse-gamma prior
         on each ``sigma_a^2`` with scale ``sigma_prior_scale``; the M-step becomes
         ``sigma_a^2 = (P(good_a) RSS_a + nu s0^2) / (P(good_a) n_a + nu + 2)`` (MAP-EM). Without it the
         likelihood is unbounded: an annotator whose answers alone set the true scores reaches
         ``sigma_a -> 0``. 0 gives maximum likelihood.
     sigma_prior_scale : float, optional
-        The prior's typical noise ``s0``; default ``0.1 * (high - low)``.
+        The prior's typical noise ``s0``; default: the root mean square deviation of the
+        answers from their task's median.
     init : {'median', 'mean', 'random'}, default='median'
         Starting true scores: each task's (weighted) median or mean answer, or a mean with
         random weights per annotator (use with ``n_init > 1``).
@@ -137,7 +138,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
     tasks_, workers_ : ndarray
         The ids of the tasks and annotators.
     log_likelihood_history_, n_iter_, converged_, log_likelihood_
-        See :class:`~emkit.base.EMEstimator`.
+        See :class:`~emkit.base.EMEstimator` (with ``noise='worker'`` the objective includes
+        the log prior of the noise; ``data_log_likelihood_`` is the likelihood alone).
 
     Examples
     --------
@@ -176,7 +178,7 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         low: float | None = None,
         high: float | None = None,
         min_sigma: float | None = None,
-        sigma_prior: float = 2.0,
+        sigma_prior: float = 10.0,
         sigma_prior_scale: float | None = None,
         init: str = "median",
         task: str = "task",
@@ -212,6 +214,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
     def _validate_data(self, X: Any, *, reset: bool, **fit_data: Any) -> tuple[np.ndarray, ...]:
         if fit_data:
             raise TypeError(f"unexpected data arguments {sorted(fit_data)}")
+        if self.low is not None and self.high is not None and not self.high > self.low:
+            raise ParameterError(f"high must exceed low, got low={self.low}, high={self.high}")
         answers = read_answers(
             X, task=self.task, worker=self.worker, value=self.score, kind="score"
         )
@@ -236,9 +240,17 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
             self.low_ = lo
             self.high_ = hi
             spread = hi - lo if hi > lo else float(np.std(scores)) or 1.0
-            self._sigma_floor = float(self.min_sigma) if self.min_sigma else 1e-3 * spread
-            scale = self.sigma_prior_scale if self.sigma_prior_scale else 0.1 * spread
-            self._prior_ss = float(self.sigma_prior) * float(scale) ** 2
+            self._sigma_floor = float(self.min_sigma) if self.min_sigma else 1e-6 * spread
+            if self.sigma_prior_scale:
+                scale2 = float(self.sigma_prior_scale) ** 2
+            else:  # the answers' pooled variance around each task's median
+                w = check_sample_weight(
+                    getattr(self, "_fit_sample_weight", None), len(scores), np.float64
+                )
+                med = _weighted_median(answers.task, scores, w, answers.n_tasks)
+                scale2 = float(np.dot(w, (scores - med[answers.task]) ** 2) / w.sum())
+                scale2 = max(scale2, self._sigma_floor**2)
+            self._prior_ss = float(self.sigma_prior) * scale2
             self._n_tasks = answers.n_tasks
             self._n_workers = answers.n_workers
         arrays = (answers.task, answers.worker, scores)
@@ -350,13 +362,16 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
 
     def objective(self, stats: Stats, params: AnnotatorParams, ctx: StepContext) -> float:
         value = float(np.sum(self._posterior(stats, params, ctx)[1]))
-        if self.noise == "worker" and self.sigma_prior > 0:
-            # inverse-gamma(nu / 2, nu s0^2 / 2) log prior on every sigma_a^2 (up to a constant)
-            var = np.asarray(params.sigma) ** 2
-            value -= float(
-                np.sum((0.5 * self.sigma_prior + 1.0) * np.log(var) + 0.5 * self._prior_ss / var)
-            )
-        return value
+        return value + self._log_sigma_prior(params)
+
+    def _log_sigma_prior(self, params: AnnotatorParams) -> float:
+        """Inverse-gamma(nu / 2, nu s0^2 / 2) log prior of every sigma_a^2 (up to a constant)."""
+        if self.noise != "worker" or self.sigma_prior <= 0:
+            return 0.0
+        var = np.asarray(params.sigma) ** 2
+        return -float(
+            np.sum((0.5 * self.sigma_prior + 1.0) * np.log(var) + 0.5 * self._prior_ss / var)
+        )
 
     def m_step(self, stats: Stats, params: AnnotatorParams, ctx: StepContext) -> AnnotatorParams:
         if ctx.pass_index == 0:
@@ -419,6 +434,7 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
             p_good = self._posterior(result.final_stats, params, ctx)[0]
             result = dataclasses.replace(result, params=dataclasses.replace(params, p_good=p_good))
         super()._set_fitted(result)
+        self.data_log_likelihood_ = self.log_likelihood_ - self._log_sigma_prior(result.params)
 
     def _finish_fit(self, sample_weight: Any, executor: Executor | None) -> None:
         stats = self._final_pass(sample_weight, 1, self.params_)
@@ -457,7 +473,10 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
     def _fitted_state(self) -> dict[str, Any]:
         state = dict(super()._fitted_state())
         state.update(
-            low_=self.low_, high_=self.high_, std_error_=np.asarray(self.std_error_).tolist()
+            low_=self.low_,
+            high_=self.high_,
+            std_error_=np.asarray(self.std_error_).tolist(),
+            data_log_likelihood_=float(self.data_log_likelihood_),
         )
         return state
 
@@ -474,12 +493,12 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
     def bic(self) -> float:
         """Bayesian information criterion of the fit (lower is better).
 
-        ``-2 log L + k log n`` with ``n`` the total weight of the answers and ``k`` the number
-        of free parameters; compares variants fitted to the same answers without looking at
+        ``-2 log L + k log n`` with ``L`` the likelihood (without the noise prior), ``n`` the
+        total weight of the answers and ``k`` the number of free parameters; compares variants fitted to the same answers without looking at
         any gold standard.
         """
         n = float(self.log_likelihood_ / self.lower_bound_)
-        return -2.0 * self.log_likelihood_ + self._n_parameters() * np.log(n)
+        return -2.0 * self.data_log_likelihood_ + self._n_parameters() * np.log(n)
 
 
 def _weighted_median(task: np.ndarray, s: np.ndarray, w: np.ndarray, n_tasks: int) -> np.ndarray:
