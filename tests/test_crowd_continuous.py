@@ -44,7 +44,7 @@ def test_course_demo_finds_the_good_annotators(seed: int) -> None:
 
 
 def test_course_demo_outputs() -> None:
-    answers, truth, good = course_demo(random_state=0)
+    answers, _truth, _good = course_demo(random_state=0)
     m = ContinuousAnnotators(low=0.0, high=1.0).fit(answers)
     assert m.mu_.shape == (20,) and m.std_error_.shape == (20,)
     # three good annotators with shared sigma: standard error sigma / sqrt(3) on every image
@@ -189,7 +189,7 @@ def test_variants_weights_chunks(variant: dict, data: np.ndarray, seed: int, chu
 # -- input ----------------------------------------------------------------------------------------
 def test_dataframe_with_string_ids_and_repeated_pairs() -> None:
     pd = pytest.importorskip("pandas")
-    answers, truth, good = course_demo(random_state=0)
+    answers, _truth, _good = course_demo(random_state=0)
     df = pd.DataFrame(
         {
             "image": [f"img{int(t):02d}" for t in answers[:, 0]],

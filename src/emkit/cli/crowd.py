@@ -263,7 +263,11 @@ def labels(
     from emkit.crowd.categorical import DawidSkene, MajorityVote, OneCoinDawidSkene
     from emkit.crowd.io import read_answers
 
-    methods = {"dawid-skene": DawidSkene, "one-coin": OneCoinDawidSkene, "majority": MajorityVote}
+    methods: dict[str, Any] = {
+        "dawid-skene": DawidSkene,
+        "one-coin": OneCoinDawidSkene,
+        "majority": MajorityVote,
+    }
     if method not in methods:
         raise UsageError(f"unknown --method {method!r}; choose from {list(methods)}")
     _check_outputs(output, workers_output)

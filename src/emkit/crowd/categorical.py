@@ -269,7 +269,7 @@ class _CategoricalBase(CrowdEstimator[Any]):
         return proba
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> Any:
-        task, worker, label = batch.arrays
+        task, _worker, label = batch.arrays
         k = self._n_classes
         if self.init == "majority":
             proba = _vote_proba(task, label, batch.weight, self._n_tasks, k)
@@ -349,7 +349,7 @@ class _CategoricalBase(CrowdEstimator[Any]):
         return state
 
     # -- crowd-kit compatible API -------------------------------------------------------------
-    def fit(  # type: ignore[override]
+    def fit(
         self,
         X: Any,
         y: Any = None,

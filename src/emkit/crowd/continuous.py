@@ -101,9 +101,9 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
     sigma_prior : float, default=10.0
         With ``noise='worker'``: strength (in pseudo-answers ``nu``) of an inverse-gamma prior
         on each ``sigma_a^2`` with scale ``sigma_prior_scale``; the M-step becomes
-        ``sigma_a^2 = (P(good_a) RSS_a + nu s0^2) / (P(good_a) n_a + nu + 2)`` (MAP-EM). Without it the
-        likelihood is unbounded: an annotator whose answers alone set the true scores reaches
-        ``sigma_a -> 0``. 0 gives maximum likelihood.
+        ``sigma_a^2 = (P(good_a) RSS_a + nu s0^2) / (P(good_a) n_a + nu + 2)`` (MAP-EM).
+        Without it the likelihood is unbounded: an annotator whose answers alone set the true
+        scores reaches ``sigma_a -> 0``. 0 gives maximum likelihood.
     sigma_prior_scale : float, optional
         The prior's typical noise ``s0``; default: the root mean square deviation of the
         answers from their task's median.
@@ -494,8 +494,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         """Bayesian information criterion of the fit (lower is better).
 
         ``-2 log L + k log n`` with ``L`` the likelihood (without the noise prior), ``n`` the
-        total weight of the answers and ``k`` the number of free parameters; compares variants fitted to the same answers without looking at
-        any gold standard.
+        total weight of the answers and ``k`` the number of free parameters; compares variants
+        fitted to the same answers without looking at any gold standard.
         """
         n = float(self.log_likelihood_ / self.lower_bound_)
         return -2.0 * self.data_log_likelihood_ + self._n_parameters() * np.log(n)
