@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from emkit._validation import ARRAY, NONE, Constraint, check_sample_weight, interval, one_of
 from emkit.crowd._base import STRING, CrowdEstimator
-from emkit.crowd.io import Answers, read_answers, require_pandas
+from emkit.crowd.io import Answers, read_answers, require_pandas, sort_by_task
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import DataError, ParameterError
@@ -131,6 +131,19 @@ class _CategoricalBase(CrowdEstimator[Any]):
     classes_: np.ndarray
 
     # -- data ---------------------------------------------------------------------------------
+    def _read(self, X: Any, gold_map: Mapping[Any, Any]) -> Answers:
+        extra: list[Any] = [] if self.classes is None else list(self.classes)
+        if gold_map:
+            extra += list(gold_map.values())
+        return read_answers(
+            X,
+            task=self.task,
+            worker=self.worker,
+            value=self.label,
+            kind="label",
+            classes=extra or None,
+        )
+
     def _validate_data(
         self,
         X: Any,
@@ -142,18 +155,8 @@ class _CategoricalBase(CrowdEstimator[Any]):
     ) -> tuple[np.ndarray, ...]:
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
-        extra: list[Any] = [] if self.classes is None else list(self.classes)
         gold_map = _as_mapping(true_labels)
-        if gold_map:
-            extra += list(gold_map.values())
-        answers = read_answers(
-            X,
-            task=self.task,
-            worker=self.worker,
-            value=self.label,
-            kind="label",
-            classes=extra or None,
-        )
+        answers = self._read(X, gold_map)
         assert answers.classes is not None
         if self.classes is not None:
             unknown = sorted(
@@ -169,7 +172,11 @@ class _CategoricalBase(CrowdEstimator[Any]):
             self.classes_ = answers.classes
             self._gold = _gold_codes(answers, gold_map)
             self._initial_error = self._check_initial_error(initial_error, answers)
-        arrays = (answers.task, answers.worker, answers.value)
+        # one column per (worker, label) pair: the incidence matrix's column index
+        k = len(answers.classes)
+        dtype = np.int32 if answers.n_workers * k < 2**31 else np.int64
+        pair = answers.worker.astype(dtype) * k + answers.value
+        arrays = (answers.task, pair)
         self._fit_arrays = arrays
         return arrays
 
@@ -205,15 +212,19 @@ class _CategoricalBase(CrowdEstimator[Any]):
         task and the weight of each (worker, label) pair."""
 
         def build(b: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-            task, worker, label = b.arrays
-            k = self._n_classes
-            column = worker.astype(np.int64) * k + label
-            matrix = sp.csr_matrix(
-                (b.weight.astype(np.float64), (task, column)),
-                shape=(self._n_tasks, self._n_workers * k),
-            )
-            task_weight = np.bincount(task, b.weight, minlength=self._n_tasks)
-            pair_weight = np.bincount(column, b.weight, minlength=self._n_workers * k)
+            task, pair = b.arrays
+            shape = (self._n_tasks, self._n_workers * self._n_classes)
+            weight = b.weight.astype(np.float64, copy=False)
+            task_weight = np.bincount(task, weight, minlength=shape[0])
+            pair_weight = np.bincount(pair, weight, minlength=shape[1])
+            if task.size < 2 or not np.any(task[1:] < task[:-1]):
+                # rows grouped by task (fit sorts them): the CSR matrix shares the chunk's
+                # arrays, so it costs no memory beyond its row pointers
+                indptr = np.zeros(shape[0] + 1, dtype=pair.dtype)
+                np.cumsum(np.bincount(task, minlength=shape[0]), out=indptr[1:])
+                matrix = sp.csr_matrix((weight, pair, indptr), shape=shape, copy=False)
+            else:
+                matrix = sp.csr_matrix((weight, (task, pair)), shape=shape)
             return matrix, task_weight, pair_weight
 
         result: tuple[sp.csr_matrix, np.ndarray, np.ndarray] = self._chunk_derived(batch, build)
@@ -243,9 +254,11 @@ class _CategoricalBase(CrowdEstimator[Any]):
 
     # -- engine hooks -----------------------------------------------------------------------
     def _prior_update(self, proba: np.ndarray, task_weight: np.ndarray) -> np.ndarray:
-        active = (task_weight > 0).astype(proba.dtype)
+        active = task_weight > 0
         a = self.smoothing if self.smoothing_mode == "pseudo-count" else 0.0
-        return (active @ proba + a) / (active.sum() + a * self._n_classes)
+        # a column sum, not a BLAS product: (n, K) posteriors are (K, n) in memory
+        mass = proba.sum(axis=0) if active.all() else proba[active].sum(axis=0)
+        return (mass + a) / (active.sum() + a * self._n_classes)
 
     def _log_prior(self, prior: np.ndarray) -> np.ndarray:
         if self.smoothing_mode == "clip":
@@ -269,8 +282,9 @@ class _CategoricalBase(CrowdEstimator[Any]):
         return proba
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> Any:
-        task, _worker, label = batch.arrays
+        task, pair = batch.arrays
         k = self._n_classes
+        label = pair % k
         if self.init == "majority":
             proba = _vote_proba(task, label, batch.weight, self._n_tasks, k)
         else:
@@ -387,7 +401,9 @@ class _CategoricalBase(CrowdEstimator[Any]):
             extra["true_labels"] = gold
         if initial_error is not None:
             extra["initial_error"] = initial_error
-        super().fit(X, None, sample_weight, **kwargs, **extra)
+        # rows grouped by task let the incidence matrix share the answers' memory
+        answers, sample_weight = sort_by_task(self._read(X, _as_mapping(gold)), sample_weight)
+        super().fit(answers, None, sample_weight, **kwargs, **extra)
         return self
 
     def fit_predict(self, X: Any, true_labels: Any = None, initial_error: Any = None) -> Any:
@@ -474,9 +490,11 @@ class DawidSkene(_CategoricalBase):
         All possible labels, including ones nobody gave. Default: the labels in the data.
     task, worker, label : str, default 'task', 'worker', 'label'
         Column names of the answers.
+    max_iter : int, default=100
+        Maximum number of EM iterations (first positional, like crowd-kit's ``n_iter``, so
+        ``DawidSkene(100)`` works in both).
     tol : float, default=1e-7
         Stop when the log-likelihood per answer changes by less than ``tol``.
-    max_iter : int, default=100
     n_init : int, default=1
     hard : bool, default=False
         Hard EM: each task takes its most probable class in every iteration.
@@ -514,6 +532,8 @@ class DawidSkene(_CategoricalBase):
 
     def __init__(
         self,
+        max_iter: int = 100,
+        tol: float = 1e-7,
         *,
         smoothing: float = 1e-10,
         smoothing_mode: str = "pseudo-count",
@@ -523,8 +543,6 @@ class DawidSkene(_CategoricalBase):
         task: str = "task",
         worker: str = "worker",
         label: str = "label",
-        tol: float = 1e-7,
-        max_iter: int = 100,
         n_init: int = 1,
         hard: bool = False,
         random_state: Any = None,
@@ -592,6 +610,8 @@ class OneCoinDawidSkene(_CategoricalBase):
 
     def __init__(
         self,
+        max_iter: int = 100,
+        tol: float = 1e-7,
         *,
         smoothing: float = 1e-10,
         smoothing_mode: str = "pseudo-count",
@@ -600,8 +620,6 @@ class OneCoinDawidSkene(_CategoricalBase):
         task: str = "task",
         worker: str = "worker",
         label: str = "label",
-        tol: float = 1e-7,
-        max_iter: int = 100,
         n_init: int = 1,
         hard: bool = False,
         random_state: Any = None,

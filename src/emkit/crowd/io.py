@@ -23,7 +23,7 @@ import numpy as np
 
 from emkit.exceptions import DataError
 
-__all__ = ["Answers", "read_answers", "require_pandas"]
+__all__ = ["Answers", "read_answers", "require_pandas", "sort_by_task"]
 
 
 def require_pandas() -> Any:
@@ -82,6 +82,13 @@ class Answers:
 
 def _factorize(values: Any, name: str, extra: Sequence[Any] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (int32) and sorted unique ids of ``values`` (``extra`` ids are included)."""
+    if (
+        hasattr(values, "dtype")
+        and hasattr(values, "isna")
+        and not extra
+        and values.dtype.kind not in "fc"  # float ids go through numpy: 3.0 -> 3
+    ):
+        return _factorize_series(values, name)
     arr = np.asarray(values)
     if arr.dtype.kind in "biuf":
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
@@ -113,13 +120,30 @@ def _factorize(values: Any, name: str, extra: Sequence[Any] = ()) -> tuple[np.nd
     return codes.astype(np.int32, copy=False), np.asarray(uniques)
 
 
-def _frame_columns(frame: Any, columns: Sequence[str]) -> list[np.ndarray]:
+def _factorize_series(series: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """pandas' hash-based factorisation, straight from a column (no object-array copy)."""
+    pd = require_pandas()
+    missing = series.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(f"column {name!r} has a missing id at row {row}")
+    try:
+        codes, uniques = pd.factorize(series, sort=True)
+    except TypeError:  # ids of mixed, unorderable types: keep first-seen order
+        codes, uniques = pd.factorize(series, sort=False)
+    uniques = np.asarray(uniques)
+    if uniques.dtype.kind in "OUS":
+        uniques = uniques.astype(object)
+    return np.asarray(codes).astype(np.int32, copy=False), uniques
+
+
+def _frame_columns(frame: Any, columns: Sequence[str]) -> list[Any]:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(
             f"unknown column {missing[0]!r}; available columns: {[str(c) for c in frame.columns]}"
         )
-    return [frame[c].to_numpy() for c in columns]
+    return [frame[c] for c in columns]
 
 
 def _read_table(path: Path, sep: str | None) -> Any:
@@ -197,6 +221,8 @@ def read_answers(
     task_codes, tasks = _factorize(t, task)
     worker_codes, workers = _factorize(w, worker)
     if kind == "score":
+        if hasattr(v, "to_numpy"):
+            v = v.to_numpy()
         try:
             scores = np.asarray(v, dtype=np.float64)
         except (TypeError, ValueError):
@@ -216,3 +242,27 @@ def _is_number(x: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def sort_by_task(answers: Answers, sample_weight: Any = None) -> tuple[Answers, Any]:
+    """The answers (and their weights) in order of task code; a stable sort, skipped when the
+    rows are already grouped that way."""
+    task = answers.task
+    if task.size < 2 or not np.any(task[1:] < task[:-1]):
+        return answers, sample_weight
+    order = np.argsort(task, kind="stable")
+    if sample_weight is not None:
+        weight = np.asarray(sample_weight)
+        if weight.ndim == 1 and weight.shape[0] == task.shape[0]:
+            sample_weight = weight[order]
+    return (
+        Answers(
+            task[order],
+            answers.worker[order],
+            answers.value[order],
+            answers.tasks,
+            answers.workers,
+            answers.classes,
+        ),
+        sample_weight,
+    )
