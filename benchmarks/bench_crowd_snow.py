@@ -35,18 +35,20 @@ def main() -> None:
     wins = 0
     for name, (low, high) in SETS.items():
         df = pd.read_csv(DATA / f"{name}.standardized.tsv", sep="\t")
-        df = df.rename(columns={"orig_id": "task", "!amt_worker_ids": "worker", "response": "score"})
+        names = {"orig_id": "task", "!amt_worker_ids": "worker", "response": "score"}
+        df = df.rename(columns=names)
         gold = df.groupby("task")["gold"].first()
         rows = {
             "mean": scores(df.groupby("task")["score"].mean(), gold),
             "median": scores(df.groupby("task")["score"].median(), gold),
         }
-        best, bic = select_variant(df, low=low, high=high)
+        _, bic = select_variant(df, low=low, high=high)
         chosen = min(bic, key=bic.__getitem__)
         for variant in VARIANTS:
             model, _ = select_variant(df, [variant], low=low, high=high)
             rows[variant] = scores(pd.Series(model.mu_, index=model.tasks_), gold)
-        print(f"\n{name}: {len(df)} answers, {df.task.nunique()} tasks, {df.worker.nunique()} workers")
+        n_tasks, n_workers = df.task.nunique(), df.worker.nunique()
+        print(f"\n{name}: {len(df)} answers, {n_tasks} tasks, {n_workers} workers")
         print(f"{'method':>20} {'MAE':>8} {'Pearson r':>10} {'BIC':>10}")
         for method, (mae, r) in rows.items():
             mark = "  <- BIC choice" if method == chosen else ""
@@ -55,12 +57,16 @@ def main() -> None:
         mae, r = rows[chosen]
         if name == "wordsim":
             won = r > rows["mean"][1]
-            print(f"BIC choice {chosen}: r {r:.3f} vs mean {rows['mean'][1]:.3f}: "
-                  f"{'better' if won else 'not better'}")
+            print(
+                f"BIC choice {chosen}: r {r:.3f} vs mean {rows['mean'][1]:.3f}: "
+                f"{'better' if won else 'not better'}"
+            )
         else:
             won = mae < rows["mean"][0]
-            print(f"BIC choice {chosen}: MAE {mae:.3f} vs mean {rows['mean'][0]:.3f}: "
-                  f"{'better' if won else 'not better'}")
+            print(
+                f"BIC choice {chosen}: MAE {mae:.3f} vs mean {rows['mean'][0]:.3f}: "
+                f"{'better' if won else 'not better'}"
+            )
         wins += won
     print(f"\nThe BIC choice beats the plain mean on {wins} of {len(SETS)} sets")
 
