@@ -243,6 +243,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
             self._sigma_floor = float(self.min_sigma) if self.min_sigma else 1e-6 * spread
             if self.sigma_prior_scale:
                 scale2 = float(self.sigma_prior_scale) ** 2
+            elif self.noise != "worker" or self.sigma_prior <= 0:
+                scale2 = 0.0  # no prior on a shared sigma
             else:  # the answers' pooled variance around each task's median
                 w = check_sample_weight(
                     getattr(self, "_fit_sample_weight", None), len(scores), np.float64
@@ -503,7 +505,9 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
 
 def _weighted_median(task: np.ndarray, s: np.ndarray, w: np.ndarray, n_tasks: int) -> np.ndarray:
     """Lower weighted median of each task's answers (0 for a task without weight)."""
-    order = np.lexsort((s, task))
+    # by task, then by score: two argsorts are much faster than np.lexsort on float keys
+    by_score = np.argsort(s)
+    order = by_score[np.argsort(task[by_score], kind="stable")]
     t_sorted, s_sorted, w_sorted = task[order], s[order], w[order]
     cum = np.cumsum(w_sorted)
     total = np.bincount(task, w, minlength=n_tasks)

@@ -100,8 +100,15 @@ def _factorize(values: Any, name: str, extra: Sequence[Any] = ()) -> tuple[np.nd
             more = np.asarray(list(extra), dtype=arr.dtype) if extra else arr[:0]
         except (TypeError, ValueError):  # e.g. string classes for numeric labels
             return _factorize(arr.astype(object), name, extra)
-        uniques, codes = np.unique(np.concatenate([arr, more]), return_inverse=True)
-        codes = codes[: arr.shape[0]]
+        pool = np.concatenate([arr, more]) if extra else arr
+        if pool.dtype.kind in "iu" and pool.size and 0 <= pool.min() and pool.max() < 4 * pool.size:
+            # small non-negative integer ids: a counting pass instead of a sort
+            present = np.bincount(pool) > 0
+            uniques = np.flatnonzero(present).astype(pool.dtype)
+            codes = (np.cumsum(present) - 1)[arr]
+        else:
+            uniques, codes = np.unique(pool, return_inverse=True)
+            codes = codes[: arr.shape[0]]
     else:
         pd = require_pandas()
         series = pd.Series(arr, dtype=object)
