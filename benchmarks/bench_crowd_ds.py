@@ -85,7 +85,8 @@ def measure(lib: str, k: int, string_ids: bool, n_iter: int, trace: bool = False
 
 
 def main() -> None:
-    n0, n1, repeats = 2, 12, 3
+    n0, n1 = 2, 12
+    repeats = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
     print(f"Dawid-Skene, {N_TASKS * PER_TASK:,} labels, {N_TASKS:,} tasks, {N_WORKERS:,} workers")
     print(f"time: {'wall-clock' if CLOCK == 'seconds' else 'CPU'} seconds per EM iteration")
     print(

@@ -132,6 +132,11 @@ class _CategoricalBase(CrowdEstimator[Any]):
 
     # -- data ---------------------------------------------------------------------------------
     def _read(self, X: Any, gold_map: Mapping[Any, Any]) -> Answers:
+        if isinstance(X, _AnswerBox):  # handed over by fit: take it, so that only the codes
+            answers = X.answers  # the model needs outlive _validate_data
+            assert answers is not None
+            X.answers = None
+            return answers
         extra: list[Any] = [] if self.classes is None else list(self.classes)
         if gold_map:
             extra += list(gold_map.values())
@@ -282,15 +287,18 @@ class _CategoricalBase(CrowdEstimator[Any]):
         return proba
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> Any:
-        task, pair = batch.arrays
         k = self._n_classes
-        label = pair % k
+        matrix, task_weight, pair_weight = self._incidence(batch)
         if self.init == "majority":
-            proba = _vote_proba(task, label, batch.weight, self._n_tasks, k)
+            # votes per (task, label) through the incidence matrix: no per-answer temporaries
+            selector = np.tile(np.eye(k), (self._n_workers, 1))  # (worker, label) -> label
+            votes = np.asarray(matrix @ selector)
+            total = votes.sum(axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                proba = np.where(total > 0, votes / np.where(total > 0, total, 1.0), 1.0 / k)
         else:
             proba = rng.dirichlet(np.ones(k), size=self._n_tasks)
         proba = self._clamp(proba)
-        matrix, task_weight, pair_weight = self._incidence(batch)
         used = pair_weight.reshape(self._n_workers, k) > 0
         prior = self._prior_update(proba, task_weight)
         counts = np.asarray(matrix.T @ proba).reshape(self._n_workers, k, k)
@@ -403,7 +411,9 @@ class _CategoricalBase(CrowdEstimator[Any]):
             extra["initial_error"] = initial_error
         # rows grouped by task let the incidence matrix share the answers' memory
         answers, sample_weight = sort_by_task(self._read(X, _as_mapping(gold)), sample_weight)
-        super().fit(answers, None, sample_weight, **kwargs, **extra)
+        box = _AnswerBox(answers)
+        del answers
+        super().fit(box, None, sample_weight, **kwargs, **extra)
         return self
 
     def fit_predict(self, X: Any, true_labels: Any = None, initial_error: Any = None) -> Any:
@@ -792,6 +802,13 @@ class MajorityVote(BaseEstimator):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+class _AnswerBox:
+    """Answers handed from ``fit`` to ``_validate_data``, which empties the box."""
+
+    def __init__(self, answers: Answers) -> None:
+        self.answers: Answers | None = answers
+
+
 def _as_mapping(true_labels: Any) -> dict[Any, Any]:
     if true_labels is None:
         return {}

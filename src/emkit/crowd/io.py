@@ -86,7 +86,7 @@ def _factorize(values: Any, name: str, extra: Sequence[Any] = ()) -> tuple[np.nd
         hasattr(values, "dtype")
         and hasattr(values, "isna")
         and not extra
-        and values.dtype.kind not in "fc"  # float ids go through numpy: 3.0 -> 3
+        and values.dtype.kind not in "fciu"  # numeric ids go through numpy (3.0 -> 3)
     ):
         return _factorize_series(values, name)
     arr = np.asarray(values)
@@ -105,7 +105,7 @@ def _factorize(values: Any, name: str, extra: Sequence[Any] = ()) -> tuple[np.nd
             # small non-negative integer ids: a counting pass instead of a sort
             present = np.bincount(pool) > 0
             uniques = np.flatnonzero(present).astype(pool.dtype)
-            codes = (np.cumsum(present) - 1)[arr]
+            codes = (np.cumsum(present) - 1).astype(np.int32)[arr]
         else:
             uniques, codes = np.unique(pool, return_inverse=True)
             codes = codes[: arr.shape[0]]
@@ -134,14 +134,17 @@ def _factorize_series(series: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise DataError(f"column {name!r} has a missing id at row {row}")
-    try:
-        codes, uniques = pd.factorize(series, sort=True)
-    except TypeError:  # ids of mixed, unorderable types: keep first-seen order
-        codes, uniques = pd.factorize(series, sort=False)
+    codes, uniques = pd.factorize(series, sort=False)
     uniques = np.asarray(uniques)
     if uniques.dtype.kind in "OUS":
         uniques = uniques.astype(object)
-    return np.asarray(codes).astype(np.int32, copy=False), uniques
+    try:  # sort the (few) unique ids and renumber, rather than sorting every row
+        order = np.argsort(uniques, kind="stable")
+    except TypeError:  # ids of mixed, unorderable types: keep first-seen order
+        return np.asarray(codes).astype(np.int32), uniques
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return rank[codes], uniques[order]
 
 
 def _frame_columns(frame: Any, columns: Sequence[str]) -> list[Any]:
