@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from hypothesis import strategies as st
 
 from emkit import BernoulliMixture, BinomialMixture, EMEstimator
+from emkit.crowd import ContinuousAnnotators, DawidSkene, OneCoinDawidSkene
 from emkit.examples.genetic_linkage import GeneticLinkage
 from emkit.models import MultinomialMixture
 from emkit.motif import MotifEM
@@ -120,6 +121,43 @@ def _counts(sparse: bool) -> st.SearchStrategy[FitData]:
     return draw()
 
 
+@st.composite
+def _crowd_scores(d: st.DrawFn) -> FitData:
+    """Long-format scores (task, worker, score in [0, 1]); every task and worker present."""
+    n_tasks = d(st.integers(1, 6))
+    n_workers = d(st.integers(1, 5))
+    rng = np.random.default_rng(d(st.integers(0, 2**31)))
+    pairs = [(t, w) for t in range(n_tasks) for w in range(n_workers)]
+    keep = rng.uniform(size=len(pairs)) < d(st.floats(0.3, 1.0))
+    rows = [p for p, k in zip(pairs, keep, strict=True) if k]
+    rows += [(t, t % n_workers) for t in range(n_tasks)] + [
+        (w % n_tasks, w) for w in range(n_workers)
+    ]
+    task, worker = np.array(rows, dtype=float).T
+    good = rng.uniform(size=n_workers) < 0.6
+    truth = rng.uniform(0.2, 0.8, size=n_tasks)
+    noisy = np.clip(truth[task.astype(int)] + 0.05 * rng.standard_normal(task.size), 0, 1)
+    score = np.where(good[worker.astype(int)], noisy, rng.uniform(0, 1, size=task.size))
+    return FitData(np.column_stack([task, worker, score]))
+
+
+@st.composite
+def _crowd_labels(d: st.DrawFn) -> FitData:
+    """Long-format labels (task, worker, label in 0..K-1), repeated (task, worker) pairs allowed."""
+    n_tasks = d(st.integers(1, 8))
+    n_workers = d(st.integers(1, 5))
+    k = d(st.integers(2, 3))
+    rng = np.random.default_rng(d(st.integers(0, 2**31)))
+    n = d(st.integers(max(n_tasks, n_workers), 40))
+    task = np.concatenate([np.arange(n_tasks), rng.integers(0, n_tasks, n - n_tasks)])
+    worker = np.concatenate([np.arange(n_workers) % n_workers, rng.integers(0, n_workers, n)])[:n]
+    worker[: min(n_workers, n)] = np.arange(min(n_workers, n))
+    truth = rng.integers(0, k, n_tasks)
+    right = rng.uniform(size=n) < rng.uniform(0.3, 0.95, n_workers)[worker]
+    label = np.where(right, truth[task], rng.integers(0, k, n))
+    return FitData(np.column_stack([task, worker, label]).astype(float))
+
+
 CASES: list[Case] = [
     Case(
         "binomial",
@@ -144,4 +182,12 @@ CASES: list[Case] = [
         lambda **kw: MultinomialMixture(2, **{"init": "random", "n_init": 1, **kw}),
         _counts(sparse=True),
     ),
+    Case(
+        "crowd_continuous",
+        lambda **kw: ContinuousAnnotators(low=0.0, high=1.0, **kw),
+        _crowd_scores(),
+        mixture=False,
+    ),
+    Case("crowd_dawid_skene", lambda **kw: DawidSkene(**kw), _crowd_labels(), mixture=False),
+    Case("crowd_one_coin", lambda **kw: OneCoinDawidSkene(**kw), _crowd_labels(), mixture=False),
 ]

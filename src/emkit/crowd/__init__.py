@@ -1,0 +1,33 @@
+"""Crowd annotations: whom to trust, and what the truth is.
+
+Continuous scores (:class:`ContinuousAnnotators`: the course's good/bad annotator model, per-worker
+noise and bias) and categorical labels (:class:`DawidSkene`, :class:`OneCoinDawidSkene`,
+:class:`MajorityVote`), all on long-format answers ``(task, worker, answer)`` from pandas, CSV or
+Parquet, as crowd-kit takes them. pandas is needed for DataFrame input and output
+(``pip install 'emkit[crowd]'``); plain arrays of ids work without it.
+"""
+
+from emkit.crowd.categorical import (
+    DawidSkene,
+    DawidSkeneParams,
+    MajorityVote,
+    OneCoinDawidSkene,
+    OneCoinParams,
+)
+from emkit.crowd.continuous import AnnotatorParams, ContinuousAnnotators
+from emkit.crowd.datasets import course_demo, simulate_scores
+from emkit.crowd.io import Answers, read_answers
+
+__all__ = [
+    "AnnotatorParams",
+    "Answers",
+    "ContinuousAnnotators",
+    "DawidSkene",
+    "DawidSkeneParams",
+    "MajorityVote",
+    "OneCoinDawidSkene",
+    "OneCoinParams",
+    "course_demo",
+    "read_answers",
+    "simulate_scores",
+]

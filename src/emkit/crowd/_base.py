@@ -1,0 +1,137 @@
+"""What the crowd estimators share: long-format input, ids, caches of derived per-chunk arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from emkit._validation import Constraint
+from emkit.base import EMEstimator
+from emkit.data import Batch
+from emkit.engine import Callback, StepContext
+from emkit.executors import Executor, InMemoryExecutor
+from emkit.stats import Stats
+
+__all__ = ["CrowdEstimator"]
+
+P = TypeVar("P")
+
+STRING = Constraint(lambda v: isinstance(v, str) and bool(v), "a non-empty str")
+
+#: chunks whose derived arrays are kept during one fit (a streamed executor that hands out fresh
+#: arrays every pass would otherwise grow the cache without bound)
+_MAX_CACHED_CHUNKS = 256
+
+
+def _ids_to_json(ids: Any) -> list[Any]:
+    return np.asarray(ids).tolist()
+
+
+class CrowdEstimator(EMEstimator[P]):
+    """Base of the crowd models: rows are answers ``(task code, worker code, answer)``.
+
+    The hidden variables are shared by many rows (one per worker or one per task), so an
+    iteration takes two map-reduce passes (``n_passes = 2``) and the log-likelihood is computed
+    from reduced statistics (:meth:`objective` is overridden by each model).
+
+    Subclasses set the fitted ``tasks_`` and ``workers_`` (ids of the integer codes) in
+    ``_validate_data``.
+    """
+
+    n_passes: ClassVar[int] = 2
+
+    tasks_: np.ndarray
+    workers_: np.ndarray
+
+    # -- caches that live for one fit ------------------------------------------------------
+    def _reset_caches(self) -> None:
+        self._chunk_cache: dict[tuple[int, int, int], tuple[Any, ...]] = {}
+        self._memo: tuple[Any, ...] | None = None
+
+    def _chunk_derived(self, batch: Batch, build: Callable[[Batch], Any]) -> Any:
+        """``build(batch)`` once per chunk of rows for the whole fit.
+
+        A chunk is identified by the memory of its arrays (a view of the same rows has the same
+        address); the cache keeps the arrays alive, so an address cannot be reused while cached.
+        """
+        cache = getattr(self, "_chunk_cache", None)
+        if cache is None:
+            self._reset_caches()
+            cache = self._chunk_cache
+        key = (
+            batch.arrays[0].__array_interface__["data"][0],
+            batch.n_rows,
+            batch.weight.__array_interface__["data"][0],
+        )
+        hit = cache.get(key)
+        if hit is not None:
+            return hit[2]
+        if len(cache) >= _MAX_CACHED_CHUNKS:
+            cache.clear()
+        value = build(batch)
+        cache[key] = (batch.arrays, batch.weight, value)
+        return value
+
+    def _memoised(
+        self, stats: Stats, params: Any, ctx: StepContext, compute: Callable[[], Any]
+    ) -> Any:
+        """``compute()`` once for the pass-0 statistics shared by ``objective`` and ``m_step``."""
+        memo = getattr(self, "_memo", None)
+        if memo is not None and memo[0] is stats and memo[1] is params and memo[2] == ctx.hard:
+            return memo[3]
+        value = compute()
+        self._memo = (stats, params, ctx.hard, value)
+        return value
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+        executor: Executor | None = None,
+        **fit_data: Any,
+    ) -> CrowdEstimator[P]:
+        """Fit by EM on long-format answers (see the class docstring for ``X``)."""
+        self._reset_caches()
+        self._fit_sample_weight = sample_weight
+        try:
+            super().fit(X, y, sample_weight, callbacks=callbacks, executor=executor, **fit_data)
+            self._finish_fit(sample_weight, executor)
+        finally:
+            self._reset_caches()
+            self._fit_arrays: tuple[np.ndarray, ...] | None = None
+            self._fit_sample_weight = None
+        return self
+
+    def _finish_fit(self, sample_weight: Any, executor: Executor | None) -> None:
+        """Hook after the engine's fit (derived outputs that need one more pass)."""
+
+    def _final_pass(self, sample_weight: Any, pass_index: int, params: Any) -> Stats:
+        """Map ``e_step`` once more over the training rows (for outputs such as standard errors)."""
+        from emkit._validation import check_sample_weight
+
+        arrays = self._fit_arrays
+        assert arrays is not None
+        weight = check_sample_weight(sample_weight, arrays[0].shape[0], np.float64)
+        batch = Batch(arrays, weight)
+        ctx = StepContext(hard=self.hard, pass_index=pass_index)
+        return InMemoryExecutor().map_reduce(lambda b: self.e_step(b, params, ctx), batch)
+
+    def _fitted_state(self) -> Mapping[str, Any]:
+        state = dict(super()._fitted_state())
+        state["tasks_"] = _ids_to_json(self.tasks_)
+        state["workers_"] = _ids_to_json(self.workers_)
+        return state
+
+
+def incidence(
+    task: np.ndarray, column: np.ndarray, weight: np.ndarray, shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """Sparse ``(n_tasks, n_columns)`` matrix summing the weights of the rows of each cell."""
+    return sp.csr_matrix((weight, (task, column)), shape=shape)
