@@ -59,6 +59,7 @@ COURSE: list[tuple[str, str]] = [
 #: Modules whose import registers further sections (one line per model family). They are
 #: imported by :func:`build_sections`, so a section module may import this one freely.
 BUILTIN_SECTION_MODULES: tuple[str, ...] = (
+    "emkit.report.section_annotators",
     "emkit.report.section_motif",
     "emkit.report.section_topics",
     "emkit.report.section_lsh",
