@@ -21,6 +21,7 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
+from emkit.models._blocks import block_starts, reduce_blocks
 from emkit.stats import Stats
 
 __all__ = ["KMeans", "KMeansParams"]
@@ -55,7 +56,20 @@ def _shift(centers: np.ndarray) -> np.ndarray:
 
 
 def _block_rows(n_clusters: int, n_features: int) -> int:
-    return int(max(256, min(16384, 2**18 // max(1, n_clusters))))
+    return int(max(256, min(16384, 2**16 // max(1, n_clusters))))
+
+
+@dataclass
+class _Partial:
+    """Partial E-step result of a run of blocks."""
+
+    loglik: float
+    nk: np.ndarray
+    sx: np.ndarray
+
+    @staticmethod
+    def add(a: _Partial, b: _Partial) -> _Partial:
+        return _Partial(a.loglik + b.loglik, a.nk + b.nk, a.sx + b.sx)
 
 
 class KMeans(ClusterMixin, MixtureEstimator[KMeansParams]):
@@ -205,41 +219,47 @@ default='k-means++'
         return G
 
     def e_step(self, batch: Batch, params: KMeansParams, ctx: StepContext) -> Stats:
+        from scipy.sparse import csc_matrix
+
         X, weight = batch.X, batch.weight
         n, d = X.shape
         K = self.n_clusters
         frame = self._frame(params, X.dtype)
         step = _block_rows(K, d)
-        nk = np.zeros(K)
-        sx = np.zeros((K, d))
-        loglik = 0.0
-        for s in range(0, n, step):
+        one_per_column = np.arange(step + 1)
+
+        def block(s: int) -> _Partial:
             w = weight[s : s + step]
             Xc, G, x2 = self._half_dist(X[s : s + step], frame)
             if ctx.hard:
-                # the same arg-max as ctx.posterior, without building the one-hot matrix
+                # the arg-max of ctx.posterior, with the one-hot matrix kept sparse
                 labels = np.argmin(G, axis=1)
-                best = np.take_along_axis(G, labels[:, None], axis=1)[:, 0] + x2
-                loglik -= 0.5 * float(np.dot(w, np.maximum(best, 0.0)))
-                nk += np.bincount(labels, weights=w, minlength=K)
-                order = np.argsort(labels, kind="stable")
-                bounds = np.searchsorted(labels[order], np.arange(K + 1))
-                sums = np.add.reduceat(
-                    (Xc * w[:, None])[order], np.minimum(bounds[:-1], len(order) - 1), axis=0
-                )
-                counts = np.diff(bounds)
-                sx += np.where(counts[:, None] > 0, sums, 0.0)
+                best = np.take_along_axis(G, labels[:, None], axis=1)[:, 0]
+                best += x2
+                np.maximum(best, 0.0, out=best)
+                loglik = -0.5 * float(np.dot(w, best))
+                onehot_t = csc_matrix((w, labels, one_per_column[: len(w) + 1]), shape=(K, len(w)))
+                sx = np.asarray(onehot_t @ Xc)
+                nk = np.bincount(labels, weights=w, minlength=K)
             else:
                 G += x2[:, None]
                 np.maximum(G, 0.0, out=G)
                 G *= -0.5
                 resp, log_norm = ctx.posterior(G)
                 resp *= w[:, None]
-                loglik += float(np.dot(w, log_norm))
-                nk += resp.sum(axis=0, dtype=np.float64)
-                sx += resp.T @ Xc
+                loglik = float(np.dot(w, log_norm))
+                nk = resp.sum(axis=0, dtype=np.float64)
+                sx = resp.T @ Xc
+            return _Partial(loglik, nk, sx.astype(np.float64))
+
+        total = reduce_blocks(block, _Partial.add, block_starts(n, step), n * K)
         # first moments about the shift; the M-step adds it back
-        return Stats(loglik=loglik, weight=float(np.sum(weight, dtype=np.float64)), nk=nk, sx=sx)
+        return Stats(
+            loglik=total.loglik,
+            weight=float(np.sum(weight, dtype=np.float64)),
+            nk=total.nk,
+            sx=total.sx,
+        )
 
     def accumulate(self, batch: Batch, resp: np.ndarray, params: KMeansParams) -> Stats:
         shift = _shift(params.cluster_centers)
