@@ -14,7 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["block_starts", "reduce_blocks"]
+import numpy as np
+
+__all__ = ["block_starts", "reduce_blocks", "stable_shift"]
 
 T = TypeVar("T")
 
@@ -70,3 +72,15 @@ def _reduce_run(fn: Callable[[int], T], add: Callable[[T, T], T], starts: list[i
     for s in starts[1:]:
         total = add(total, fn(s))
     return total
+
+
+def stable_shift(centers: np.ndarray) -> np.ndarray:
+    """The mean of the component centres, rounded to 16 significant bits.
+
+    Rows are shifted by this point before expansions such as ``|x|^2 - 2 x.mu + |mu|^2`` so that
+    they do not cancel on data far from the origin. The rounding makes the shift insensitive to
+    round-off changes of the centres: at a fixed point of EM the computation then repeats bit for
+    bit (``tol=0`` detects the fixed point, and hard EM stops exactly).
+    """
+    mantissa, exponent = np.frexp(np.asarray(centers, dtype=np.float64).mean(axis=0))
+    return np.ldexp(np.round(mantissa * 2.0**16) / 2.0**16, exponent)

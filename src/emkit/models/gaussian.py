@@ -38,7 +38,7 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ConvergenceWarning, ParameterError
-from emkit.models._blocks import block_starts, reduce_blocks
+from emkit.models._blocks import block_starts, reduce_blocks, stable_shift
 from emkit.stats import Stats
 
 __all__ = [
@@ -484,16 +484,6 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
     def _kind(self) -> _CovarianceKind:
         return COVARIANCE_KINDS[self.covariance_type]
 
-    def _check_params(self, n_samples: int) -> None:
-        super()._check_params(n_samples)
-        d = self.n_features_in_
-        if self.weights_init is not None:
-            self._user_weights()
-        if self.means_init is not None:
-            self._user_means(d)
-        if self.precisions_init is not None:
-            self._user_precisions_cholesky(d)
-
     def _user_weights(self) -> np.ndarray:
         w = np.asarray(self.weights_init, dtype=np.float64)
         K = self.n_components
@@ -645,7 +635,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
     def _prepare(self, params: GaussianParams, dtype: Any) -> _Prepared:
         kind = self._kind
         d = params.means.shape[1]
-        shift = params.means.mean(axis=0)
+        shift = stable_shift(params.means)
         a, b, c = kind.prepare(params, shift, dtype)
         with np.errstate(divide="ignore"):
             log_w = np.log(params.weights)
@@ -722,7 +712,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         raw_nk = np.asarray(stats["nk"], dtype=np.float64)
         # scikit-learn's guard against empty components (keeps the arithmetic finite)
         nk = raw_nk + 10 * np.finfo(np.float64).eps
-        shift = params.means.mean(axis=0)
+        shift = stable_shift(params.means)
         means, cov = kind.m_step(stats, nk, params, shift, self.reg_covar)
         empty = raw_nk <= 0
         if np.any(empty) and params.covariances.size:

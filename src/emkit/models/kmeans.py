@@ -21,7 +21,7 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
-from emkit.models._blocks import block_starts, reduce_blocks
+from emkit.models._blocks import block_starts, reduce_blocks, stable_shift
 from emkit.stats import Stats
 
 __all__ = ["KMeans", "KMeansParams"]
@@ -41,18 +41,6 @@ class KMeansParams:
 
 def _sq_rows(A: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", A, A)
-
-
-def _shift(centers: np.ndarray) -> np.ndarray:
-    """The mean of the centres, rounded to 16 significant bits.
-
-    Distances are computed about this point so that the expansion ``|x|^2 - 2 x.mu + |mu|^2``
-    does not cancel on data far from the origin. The rounding makes it insensitive to round-off
-    changes of the centres, so that once no row changes cluster the centres repeat bit for bit
-    and ``tol=0`` detects the fixed point.
-    """
-    mantissa, exponent = np.frexp(centers.mean(axis=0))
-    return np.ldexp(np.round(mantissa * 2.0**16) / 2.0**16, exponent)
 
 
 def _block_rows(n_clusters: int, n_features: int) -> int:
@@ -172,11 +160,6 @@ default='k-means++'
             raise ParameterError("init centres must be finite")
         return C
 
-    def _check_params(self, n_samples: int) -> None:
-        super()._check_params(n_samples)
-        if not isinstance(self.init, str):
-            self._user_centers()
-
     def _initial_params(self) -> KMeansParams | None:
         warm = super()._initial_params()
         if warm is not None or isinstance(self.init, str):
@@ -196,7 +179,7 @@ default='k-means++'
 
     def _frame(self, params: KMeansParams, dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         C = params.cluster_centers
-        shift = _shift(C)
+        shift = stable_shift(C)
         Cc = C - shift
         return shift.astype(dtype), (-2.0 * Cc.T).astype(dtype), _sq_rows(Cc).astype(dtype)
 
@@ -262,12 +245,12 @@ default='k-means++'
         )
 
     def accumulate(self, batch: Batch, resp: np.ndarray, params: KMeansParams) -> Stats:
-        shift = _shift(params.cluster_centers)
+        shift = stable_shift(params.cluster_centers)
         return Stats(nk=resp.sum(axis=0, dtype=np.float64), sx=resp.T @ (batch.X - shift))
 
     def m_step(self, stats: Stats, params: KMeansParams, ctx: StepContext) -> KMeansParams:
         nk, sx = stats["nk"], stats["sx"]
-        shift = _shift(params.cluster_centers)
+        shift = stable_shift(params.cluster_centers)
         empty = nk <= 0
         with np.errstate(invalid="ignore", divide="ignore"):
             centers = sx / nk[:, None] + shift
@@ -298,6 +281,9 @@ default='k-means++'
         dist = -2.0 * self._log_joint_checked(X, fit_data)
         best = dist.min(axis=1)
         return -float(np.dot(np.ones_like(best) if sample_weight is None else sample_weight, best))
+
+    def _fitted_state(self) -> Any:
+        return {**super()._fitted_state(), "inertia_": float(self.inertia_)}
 
     def _n_parameters(self) -> int:
         check_is_fitted(self, "params_")
