@@ -186,8 +186,11 @@ def _tied_log_gauss(Xc: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarra
 def _tied_accumulate(
     Xc: np.ndarray, resp: np.ndarray, aux: np.ndarray, p: _Prepared
 ) -> dict[str, np.ndarray]:
-    w = resp.sum(axis=1)
-    return {"sx": resp.T @ Xc, "sxx": (Xc * w[:, None]).T @ Xc}
+    # the (d, d) second moment is cheap next to the E-step: take it in float64, where the
+    # between-component spread that the M-step subtracts does not swamp float32 round-off
+    w = resp.sum(axis=1, dtype=np.float64)
+    X64 = Xc.astype(np.float64, copy=False)
+    return {"sx": resp.T @ Xc, "sxx": (X64 * w[:, None]).T @ X64}
 
 
 def _tied_m_step(
@@ -533,7 +536,13 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         self, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
     ) -> GaussianParams:
         prec_chol, covariances = self._safe_precision_cholesky(covariances)
-        return GaussianParams(weights, means, covariances, prec_chol)
+        # C order, as after a save/load round trip: the same layout gives the same round-off
+        return GaussianParams(
+            np.ascontiguousarray(weights),
+            np.ascontiguousarray(means),
+            np.ascontiguousarray(covariances),
+            np.ascontiguousarray(prec_chol),
+        )
 
     def _safe_precision_cholesky(self, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cholesky of the precisions; a covariance that is not positive definite is repaired."""
