@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import ClusterMixin
+from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from emkit._validation import ARRAY, Constraint, interval, one_of
@@ -60,7 +60,7 @@ class _Partial:
         return _Partial(a.loglik + b.loglik, a.nk + b.nk, a.sx + b.sx)
 
 
-class KMeans(ClusterMixin, MixtureEstimator[KMeansParams]):
+class KMeans(ClusterMixin, TransformerMixin, MixtureEstimator[KMeansParams]):
     r"""k-means clustering (Lloyd's algorithm) as hard EM on the emkit engine.
 
     Minimises the inertia ``sum_i w_i min_k |x_i - mu_k|^2``. From the same initial centres it
@@ -143,6 +143,10 @@ default='k-means++'
     def n_components(self) -> int:  # type: ignore[override]
         """Number of clusters (the name the mixture base class uses)."""
         return self.n_clusters
+
+    @n_components.setter
+    def n_components(self, value: int) -> None:
+        self.n_clusters = value
 
     # -- data -----------------------------------------------------------------------------
     def _validate_data(self, X: Any, *, reset: bool, **unexpected: Any) -> tuple[np.ndarray, ...]:
