@@ -41,13 +41,24 @@ def test_gmm_writes_model_and_assignments(
     faithful_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     model, labels = tmp_path / "model.json", tmp_path / "labels.csv"
-    args = ["gmm", str(faithful_csv), "-k", "2", "--covariance", "full", "--seed", "0", "--tol", "1e-10"]
+    args = [
+        "gmm",
+        str(faithful_csv),
+        "-k",
+        "2",
+        "--covariance",
+        "full",
+        "--seed",
+        "0",
+        "--tol",
+        "1e-10",
+    ]
     code, out, _ = run([*args, "-o", str(model), "--labels", str(labels)], capsys)
     assert code == 0 and "GaussianMixture" in out
     summary = json.loads(model.read_text())
     assert summary["log_likelihood"] == pytest.approx(-1130.2640, abs=1e-3)
     assert sorted(summary["weights"]) == pytest.approx([0.355873, 0.644127], abs=1e-5)
-    rows = list(csv.reader(labels.open()))
+    rows = list(csv.reader(labels.read_text().splitlines()))
     assert rows[0] == ["label", "p0", "p1"] and len(rows) == 273
     proba = np.array([[float(v) for v in r[1:]] for r in rows[1:]])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-8)

@@ -18,7 +18,7 @@ def test_recovers_k_and_full_covariances() -> None:
     assert (result.best_bic.n_components, result.best_bic.covariance_type) == (3, "full")
     assert (result.best_icl.n_components, result.best_icl.covariance_type) == (3, "full")
     assert len(result.rows) == 5 * 4
-    ks, types, bic = result.bic_matrix()
+    ks, _, bic = result.bic_matrix()
     assert ks == [1, 2, 3, 4, 5] and bic.shape == (5, 4)
     assert np.nanmin(bic) == pytest.approx(result.best_bic.bic(X))
 
@@ -34,9 +34,7 @@ def test_recovers_k_and_diagonal_covariances() -> None:
     rng = np.random.RandomState(2)
     scales = [(3.0, 0.3), (0.3, 3.0)]
     centres = [(0.0, 0.0), (10.0, 10.0)]
-    X = np.vstack(
-        [rng.normal(c, s, size=(300, 2)) for c, s in zip(centres, scales, strict=True)]
-    )
+    X = np.vstack([rng.normal(c, s, size=(300, 2)) for c, s in zip(centres, scales, strict=True)])
     result = select_gaussian_mixture(X, range(1, 5), random_state=0)
     assert (result.best_bic.n_components, result.best_bic.covariance_type) == (2, "diag")
 

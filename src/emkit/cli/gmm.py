@@ -210,9 +210,7 @@ def gmm(
     if as_json:
         return
     if selection is not None:
-        console.print(
-            _selection_table(result.rows, (model.n_components, model.covariance_type))
-        )
+        console.print(_selection_table(result.rows, (model.n_components, model.covariance_type)))
     table = Table(
         title=f"GaussianMixture ({model.covariance_type}): log-likelihood "
         f"{model.log_likelihood_:.6f}"
@@ -222,9 +220,7 @@ def gmm(
     for c in names:
         table.add_column(f"mean[{c}]", justify="right")
     for k in range(model.n_components):
-        table.add_row(
-            str(k), f"{model.weights_[k]:.6f}", *(f"{v:.6g}" for v in model.means_[k])
-        )
+        table.add_row(str(k), f"{model.weights_[k]:.6f}", *(f"{v:.6g}" for v in model.means_[k]))
     console.print(table)
     state = "converged" if model.converged_ else "did NOT converge"
     console.print(f"{model.n_iter_} iterations, {state}")

@@ -222,7 +222,11 @@ def _diag_prepare(params: GaussianParams, shift: np.ndarray, dtype: Any) -> tupl
     if P.ndim == 1:  # spherical
         P = np.repeat(P[:, None], params.means.shape[1], axis=1)
     Mc = params.means - shift
-    return P.T.astype(dtype), (-2.0 * Mc * P).T.astype(dtype), np.sum(Mc**2 * P, axis=1).astype(dtype)
+    return (
+        P.T.astype(dtype),
+        (-2.0 * Mc * P).T.astype(dtype),
+        np.sum(Mc**2 * P, axis=1).astype(dtype),
+    )
 
 
 def _diag_log_gauss(Xc: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
@@ -599,9 +603,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                labels = (
-                    KMeans(K, n_init=1, random_state=rng).fit(X, sample_weight=weight).labels_
-                )
+                labels = KMeans(K, n_init=1, random_state=rng).fit(X, sample_weight=weight).labels_
             resp = np.zeros((n, K))
             resp[np.arange(n), labels] = 1.0
         elif self.init == "random":
@@ -671,7 +673,8 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
             _, aux = kind.log_gauss(Xc, p)
             part = kind.accumulate(Xc, wresp[s : s + step], aux, p)
             _add_into(acc, part)
-        return Stats(nk=wresp.sum(axis=0, dtype=np.float64), **acc)
+        acc["nk"] = wresp.sum(axis=0, dtype=np.float64)
+        return Stats(0.0, 0.0, **acc)
 
     def e_step(self, batch: Batch, params: GaussianParams, ctx: StepContext) -> Stats:
         X, weight = batch.X, batch.weight
@@ -695,9 +698,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
             return _Partial(float(np.dot(w, log_norm)), _as_float64(stats))
 
         total = reduce_blocks(block, _Partial.add, block_starts(n, step), n * K * (d + 1))
-        return Stats(
-            loglik=total.loglik, weight=float(np.sum(weight, dtype=np.float64)), **total.stats
-        )
+        return Stats(total.loglik, float(np.sum(weight, dtype=np.float64)), **total.stats)
 
     def accumulate(self, batch: Batch, resp: np.ndarray, params: GaussianParams) -> Stats:
         return self._accumulate_all(batch, resp, params)
@@ -787,7 +788,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         hard classification, which penalises overlapping components.
         """
         log_joint = self._log_joint_checked(X, {})
-        resp, log_norm = StepContext().posterior(log_joint)
+        _, log_norm = StepContext().posterior(log_joint)
         n = log_joint.shape[0]
         ll = float(np.sum(log_norm))
         log_map = np.max(log_joint, axis=1) - log_norm
@@ -796,7 +797,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
     def _sample(
         self, params: GaussianParams, labels: np.ndarray, rng: np.random.RandomState
     ) -> tuple[np.ndarray, ...]:
-        K, d = params.means.shape
+        d = params.means.shape[1]
         z = rng.standard_normal(size=(labels.shape[0], d))
         cov = params.covariances
         if self.covariance_type == "full":

@@ -140,7 +140,7 @@ default='k-means++'
         self.warm_start = warm_start
 
     @property
-    def n_components(self) -> int:  # type: ignore[override]
+    def n_components(self) -> int:
         """Number of clusters (the name the mixture base class uses)."""
         return self.n_clusters
 
