@@ -78,10 +78,11 @@ default='k-means++'
         Number of seedings; the run with the lowest inertia is kept.
     max_iter : int, default=300
         Maximum number of Lloyd iterations.
-    tol : float, default=0.0
-        Stop when the inertia per unit of sample weight changes by less than ``2 * tol``. The
-        default 0 runs to the exact fixed point (no row changes cluster), which Lloyd's algorithm
-        reaches in finitely many iterations.
+    tol : float, default=1e-12
+        Stop when half the inertia per unit of sample weight changes by less than ``tol``. At a
+        fixed point of Lloyd's algorithm (no row changes cluster) the centres repeat bit for bit
+        and the change is exactly 0, so the default stops there for data on ordinary scales;
+        with tiny-valued features (squared distances below ~1e-10) lower it or scale the data.
     hard : bool, default=True
         False gives soft k-means (EM for unit-variance spherical Gaussians with equal weights).
     random_state : int, RandomState or None, default=None
@@ -125,7 +126,7 @@ default='k-means++'
         init: Any = "k-means++",
         n_init: int = 1,
         max_iter: int = 300,
-        tol: float = 0.0,
+        tol: float = 1e-12,
         hard: bool = True,
         random_state: Any = None,
         warm_start: bool = False,
