@@ -259,8 +259,8 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
         self._fit_arrays = arrays
         return arrays
 
-    def _check_params(self, n_samples: int) -> None:
-        super()._check_params(n_samples)
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.low is not None and self.high is not None and not self.high > self.low:
             raise ParameterError(f"high must exceed low, got low={self.low}, high={self.high}")
 
