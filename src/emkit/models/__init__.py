@@ -2,6 +2,8 @@
 
 from emkit.models.bernoulli import BernoulliMixture
 from emkit.models.binomial import BinomialMixture, BinomialParams
+from emkit.models.gaussian import DegenerateComponentWarning, GaussianMixture, GaussianParams
+from emkit.models.kmeans import KMeans, KMeansParams
 from emkit.models.multinomial import MultinomialMixture, MultinomialParams
 from emkit.models.plsa import PLSA, PLSAParams
 
@@ -10,6 +12,11 @@ __all__ = [
     "BernoulliMixture",
     "BinomialMixture",
     "BinomialParams",
+    "DegenerateComponentWarning",
+    "GaussianMixture",
+    "GaussianParams",
+    "KMeans",
+    "KMeansParams",
     "MultinomialMixture",
     "MultinomialParams",
     "PLSAParams",
