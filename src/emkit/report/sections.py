@@ -60,6 +60,7 @@ COURSE: list[tuple[str, str]] = [
 #: imported by :func:`build_sections`, so a section module may import this one freely.
 BUILTIN_SECTION_MODULES: tuple[str, ...] = (
     "emkit.report.section_annotators",
+    "emkit.report.section_gmm",
     "emkit.report.section_motif",
     "emkit.report.section_topics",
     "emkit.report.section_lsh",
