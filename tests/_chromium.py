@@ -150,7 +150,11 @@ def open_page(
     timeout: float = 60.0,
 ) -> PageReport:
     """Load ``path`` (a local HTML file) at a ``width`` x ``height`` viewport and probe it."""
-    with tempfile.TemporaryDirectory(prefix="emkit-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile as it exits: a leftover
+    # temporary folder is not a test failure
+    with tempfile.TemporaryDirectory(
+        prefix="emkit-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         proc = subprocess.Popen(
             [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
