@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight
 
 from emkit.data import Batch
 from emkit.exceptions import DataError
@@ -80,14 +79,18 @@ def chunk_weight(sample_weight: Any, n_rows: int, dtype: Any) -> np.ndarray:
     """
     if sample_weight is None:
         return np.ones(n_rows, dtype=dtype)
-    return np.asarray(
-        _check_sample_weight(
-            sample_weight,
-            np.empty((n_rows, 0), dtype=dtype),
-            dtype=dtype,
-            ensure_non_negative=True,
-        )
-    )
+    weight = np.asarray(sample_weight, dtype=dtype)
+    if weight.ndim == 0:
+        weight = np.full(n_rows, weight, dtype=dtype)
+    if weight.ndim != 1:
+        raise DataError(f"Sample weights must be 1D array or scalar, got shape {weight.shape}")
+    if weight.shape != (n_rows,):
+        raise DataError(f"sample_weight.shape == {weight.shape}, expected {(n_rows,)}!")
+    if not np.all(np.isfinite(weight)):
+        raise DataError("Input sample_weight contains NaN or infinity.")
+    if np.any(weight < 0):
+        raise DataError("Negative values in sample_weight")
+    return weight
 
 
 def check_total_weight(total: float) -> None:

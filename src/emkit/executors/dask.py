@@ -204,12 +204,13 @@ class DaskExecutor(Executor):
             step = self.chunk_rows or DEFAULT_CHUNK_ROWS
             row_chunks = tuple(min(step, n - s) for s in range(0, n, step)) or (0,)
         first = row_chunks[0]
-        X0, _, data0 = inputs.read(0, first)  # one chunk comes to the client, for the checks
-        arrays = model._validate_data(X0, reset=True, **data0)  # records n_features_in_
+        X0, w0, data0 = inputs.read(0, first)  # one chunk comes to the client, for the checks
+        # reset=True records n_features_in_, which every chunk is checked against on the workers
+        batch0 = make_batch(model, X0, w0, data0, reset=True, where=f"rows 0:{first}")
         if n == 0:
             raise DataError(f"{type(model).__name__} got empty data: X has 0 samples")
         model._check_n_samples(n)
-        dtype = float_dtype(arrays[0])
+        dtype = float_dtype(batch0.X)
 
         x_blocks = self._as_dask(X, row_chunks).to_delayed().ravel()
         w_blocks = (

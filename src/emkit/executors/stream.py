@@ -16,6 +16,7 @@ from emkit.executors._rows import (
     check_total_weight,
     chunk_bounds,
     chunk_weight,
+    concat_batches,
     make_batch,
     sample_index,
 )
@@ -107,12 +108,13 @@ class StreamExecutor(Executor):
         inputs = RowInputs.of(X, sample_weight, fit_data)
         n = inputs.n_rows
         first = min(n, self.chunk_rows)
-        X0, _, data0 = inputs.read(0, first)
-        arrays = model._validate_data(X0, reset=True, **data0)  # records n_features_in_
+        X0, w0, data0 = inputs.read(0, first)
+        # reset=True records n_features_in_, which every later chunk is checked against
+        batch0 = make_batch(model, X0, w0, data0, reset=True, where=f"rows 0:{first}")
         if n == 0:
             raise DataError(f"{type(model).__name__} got empty data: X has 0 samples")
         model._check_n_samples(n)
-        dtype = float_dtype(arrays[0])
+        dtype = float_dtype(batch0.X)
         if inputs.weight is None:
             total = float(n)
         else:
@@ -150,7 +152,7 @@ class StreamExecutor(Executor):
             return data
         n = data.n_rows
         if n <= self.init_rows:
-            return data.batch(0, n)
+            return concat_batches([data.batch(*b) for b in chunk_bounds(n, self.chunk_rows)])
         return data.take(sample_index(n, self.init_rows, rng))
 
     def total_weight(self, data: StreamedData | Batch) -> float:
