@@ -1,7 +1,7 @@
 """The Dask executor: chunks persisted on the workers of a ``dask.distributed`` cluster.
 
-Each pass ships the E-step (the model and its current parameters, a few kilobytes) to every
-worker once (``scatter(..., broadcast=True)``), maps it over the persisted chunks where they
+Each pass ships the E-step (the model and its current parameters, a few kilobytes) to the
+cluster once (every worker fetches it once), maps it over the persisted chunks where they
 live, and sums the statistics in a tree (``split_every`` at a time) on the workers, so only one
 ``Stats`` value comes back to the client: the map-reduce EM of Chu et al. (2006), as Spark
 MLlib's ``GaussianMixture`` does with ``treeAggregate``.
@@ -63,6 +63,10 @@ def _chunk_batch(
 
 def _summary(batch: Batch) -> tuple[int, float]:
     return batch.n_rows, float(np.sum(batch.weight, dtype=np.float64))
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _apply(batch: Batch, fn: Callable[[Batch], Stats]) -> Stats:
@@ -246,7 +250,11 @@ class DaskExecutor(Executor):
     # -- passes ---------------------------------------------------------------------------
     def map_reduce(self, fn: Callable[[Batch], Stats], data: DistributedData) -> Stats:
         client = self.get_client()
-        shipped = client.scatter(fn, broadcast=True, hash=False)  # parameters broadcast
+        # The E-step (model and current parameters) goes to the cluster once per pass, as a task
+        # whose result each worker fetches once. Unlike scatter() it has lineage: if the worker
+        # holding it dies, the scheduler recomputes it (a broadcast scatter would wait for the
+        # dead worker).
+        shipped = client.submit(_identity, fn, pure=False)
         parts = client.map(_apply, data.futures, fn=shipped, pure=False)
         while len(parts) > 1:
             parts = [
