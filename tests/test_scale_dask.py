@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -111,6 +112,21 @@ def test_no_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         BernoulliMixture(2).fit(_binary(100), executor="dask")
     with pytest.raises(ValueError, match="split_every must be at least 2"):
         DaskExecutor(split_every=1)
+
+
+def test_cli_runs_on_a_scheduler_address(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_cli import run
+
+    X = _binary(3000)
+    np.save(tmp_path / "x.npy", X)
+    args = ["bernoulli", str(tmp_path / "x.npy"), "-k", "3", "--json", "--no-progress"]
+    args += ["--seed", "1", "--max-iter", "5", "--tol", "0"]
+    code, out, err = run([*args, "--scheduler", client.scheduler.address], capsys)
+    assert code == 0, err
+    ref = BernoulliMixture(3, random_state=1, max_iter=5, tol=0.0).fit(X)
+    np.testing.assert_allclose(json.loads(out)["theta"], ref.theta_, rtol=1e-9)
 
 
 def test_fit_survives_a_worker_killed_mid_fit(client: Any) -> None:
