@@ -191,7 +191,9 @@ def part_dask(a: argparse.Namespace) -> dict[str, Any]:
     ):
         model = make_model(a.model, a.components, a.features, a.iters)
         executor = DaskExecutor(client, chunk_rows=a.chunk_rows)
-        out = timed_fit(model, path, executor=executor)
+        # KMeans.fit labels the training rows in memory after the fit: give it the array
+        data: Any = np.load(path) if a.model == "kmeans" else path
+        out = timed_fit(model, data, executor=executor)
         if a.model == "kmeans":
             out["dask_ml"] = dask_ml_kmeans(a, client)
     n = int(np.load(path, mmap_mode="r").shape[0])
