@@ -122,6 +122,14 @@ def timed_fit(model: Any, X: Any, **fit_kw: Any) -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM: ru_maxrss survives fork + exec on Linux, so
+    a subprocess would report its parent's peak if the parent's was higher)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -223,7 +223,7 @@ def _check_finite(model: EMModel[Any], value: float, iteration: int) -> None:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _EStep(Generic[P]):
     """``model.e_step`` at fixed parameters: the picklable ``Batch -> Stats`` an executor maps
     (a Dask executor ships it to the workers)."""
