@@ -74,6 +74,8 @@ def test_npy_source_reads_rows_like_the_array(tmp_path: Path) -> None:
     np.testing.assert_array_equal(fortran.take(index), X[index])
     back = pickle.loads(pickle.dumps(src))
     np.testing.assert_array_equal(back.read(0, 20), X)
+    np.testing.assert_array_equal(np.asarray(src), X)  # np.asarray reads every row
+    assert np.asarray(src, dtype=np.float64).dtype == np.float64
 
 
 def test_npy_source_rejects_bad_files(tmp_path: Path) -> None:

@@ -78,6 +78,11 @@ class RowSource(ABC):
             return np.empty((0, *self.shape[1:]), dtype=self.dtype)
         return np.concatenate(parts)
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Every row, read into memory (``np.asarray(source)``)."""
+        block = self.read(0, self.n_rows)
+        return block if dtype is None else block.astype(dtype, copy=False)
+
     def __getitem__(self, key: Any) -> np.ndarray:
         rest: tuple[Any, ...] = ()
         if isinstance(key, tuple):
