@@ -298,20 +298,26 @@ def part_spark(a: argparse.Namespace) -> dict[str, Any]:
         "lower_bound": loglik / n,
     }
     # the RDD-based API takes an initial model: the same start as emkit's fits
+    from types import SimpleNamespace
+
     from pyspark.mllib.clustering import GaussianMixture as MllibGMM
-    from pyspark.mllib.clustering import GaussianMixtureModel
     from pyspark.mllib.linalg import DenseMatrix, DenseVector
     from pyspark.mllib.stat.distribution import MultivariateGaussian
 
     k, d = a.components, a.features
-    start = GaussianMixtureModel(
-        [1.0 / k] * k,
-        [
+    # train() reads only k, weights and gaussians of its initialModel (pyspark 4 cannot build a
+    # GaussianMixtureModel from parameters)
+    start = SimpleNamespace(
+        k=k,
+        weights=[1.0 / k] * k,
+        gaussians=[
             MultivariateGaussian(DenseVector(mu), DenseMatrix(d, d, np.eye(d).ravel().tolist()))
             for mu in centres(k, d)
         ],
     )
-    rdd = data.rdd.map(lambda row: row.f).cache()
+    from pyspark.mllib.linalg import Vectors as MllibVectors
+
+    rdd = data.rdd.map(lambda row: MllibVectors.dense(row.f.toArray())).cache()
     rdd.count()
 
     def mllib_fit(iters: int) -> float:
