@@ -16,16 +16,19 @@ from emkit.exceptions import (
     NonMonotoneError,
     ParameterError,
 )
-from emkit.executors import Executor, InMemoryExecutor
+from emkit.executors import DaskExecutor, Executor, InMemoryExecutor, StreamExecutor
 from emkit.io import load, save
 from emkit.models import BernoulliMixture, BinomialMixture, GaussianMixture, KMeans
+from emkit.sources import ArraySource, NpySource, ParquetSource, RowSource
 from emkit.stats import Stats
 
 __all__ = [
+    "ArraySource",
     "Batch",
     "BernoulliMixture",
     "BinomialMixture",
     "ConvergenceWarning",
+    "DaskExecutor",
     "DataError",
     "EMEstimator",
     "EMModel",
@@ -39,9 +42,13 @@ __all__ = [
     "MixtureEstimator",
     "NonFiniteError",
     "NonMonotoneError",
+    "NpySource",
     "ParameterError",
+    "ParquetSource",
+    "RowSource",
     "Stats",
     "StepContext",
+    "StreamExecutor",
     "__version__",
     "fit_em",
     "load",

@@ -24,14 +24,13 @@ from emkit._validation import (
     BOOL,
     RANDOM_STATE,
     Constraint,
-    check_sample_weight,
     interval,
     validate_params,
 )
 from emkit.data import Batch
 from emkit.engine import Callback, EMModel, FitResult, StepContext, fit_em
 from emkit.exceptions import DataError
-from emkit.executors import Executor
+from emkit.executors import Executor, resolve_executor
 from emkit.stats import Stats
 
 __all__ = ["EMEstimator", "MixtureEstimator"]
@@ -110,15 +109,17 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
         sample_weight: Any = None,
         *,
         callbacks: Sequence[Callback] = (),
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
         **fit_data: Any,
     ) -> EMEstimator[P]:
         """Fit the model by EM.
 
         Parameters
         ----------
-        X : array-like
-            The observations (shape and meaning documented by each model).
+        X : array-like, path or RowSource
+            The observations (shape and meaning documented by each model): an array (NumPy,
+            or a dask array), or data on disk: a ``.npy`` or ``.parquet`` path, a directory of
+            Parquet files, or a :class:`~emkit.sources.RowSource`.
         y : None
             Ignored; present for scikit-learn API consistency.
         sample_weight : array-like of shape (n_samples,), optional
@@ -127,27 +128,25 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
         callbacks : sequence of callables, optional
             Each called with an :class:`~emkit.engine.IterationInfo` (restart, iteration,
             log-likelihood, parameters) at the start and after every iteration.
-        executor : Executor, optional
-            Where the passes over the data run; in memory by default.
+        executor : Executor or {'memory', 'stream', 'dask'}, optional
+            Where the passes over the data run (see :mod:`emkit.executors`): in memory by
+            default, streamed from disk by default when ``X`` is a path or a row source. The
+            result is the same on every executor up to floating-point reassociation. Streamed
+            and Dask fits validate every chunk as it is read.
         **fit_data
-            Model-specific per-row data (e.g. ``trials`` for :class:`BinomialMixture`).
+            Model-specific per-row data (e.g. ``trials`` for :class:`BinomialMixture`), in any
+            form ``X`` may take.
 
         Returns
         -------
         self
         """
         self._check_params()
-        arrays = self._validate_data(X, reset=True, **fit_data)
-        n_samples = arrays[0].shape[0]
-        if n_samples == 0:
-            raise DataError(f"{type(self).__name__} got empty data: X has 0 samples")
-        self._check_n_samples(n_samples)
-        dtype = arrays[0].dtype if np.issubdtype(arrays[0].dtype, np.floating) else np.float64
-        weight = check_sample_weight(sample_weight, n_samples, dtype)
-        batch = Batch(arrays, weight)
+        executor = resolve_executor(executor, X)
+        prepared = executor.prepare(self, X, sample_weight, fit_data)
         result = fit_em(
             self,
-            batch,
+            prepared.data,
             executor=executor,
             n_init=self.n_init,
             random_state=check_random_state(self.random_state),
@@ -156,7 +155,7 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
             tol=self.tol,
             hard=self.hard,
             callbacks=callbacks,
-            eps=float(np.finfo(dtype).eps),
+            eps=float(np.finfo(prepared.dtype).eps),
         )
         self._set_fitted(result)
         return self

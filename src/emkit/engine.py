@@ -232,10 +232,23 @@ def _check_finite(model: EMModel[Any], value: float, iteration: int) -> None:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class _EStep(Generic[P]):
+    """``model.e_step`` at fixed parameters: the picklable ``Batch -> Stats`` an executor maps
+    (a Dask executor ships it to the workers)."""
+
+    model: EMModel[P]
+    params: P
+    ctx: StepContext
+
+    def __call__(self, batch: Batch) -> Stats:
+        return self.model.e_step(batch, self.params, self.ctx)
+
+
 def _map_pass(
     executor: Executor, model: EMModel[P], data: Any, params: P, ctx: StepContext
 ) -> Stats:
-    return executor.map_reduce(lambda batch: model.e_step(batch, params, ctx), data)
+    return executor.map_reduce(_EStep(model, params, ctx), data)
 
 
 def _warn_not_converged(name: str, max_iter: int, tol: float) -> None:

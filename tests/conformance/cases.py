@@ -47,12 +47,17 @@ class Case:
         Valid data, with at least as many rows as the estimator's components.
     mixture : bool
         Whether the estimator is a MixtureEstimator (predict_proba etc. are tested).
+    independent_rows : bool
+        Whether the model's statistics are sums over rows that may be cut anywhere (no hidden
+        variable shared by rows): such models must give the in-memory answer on the streamed
+        and Dask executors (``test_executors.py``). Opt-in.
     """
 
     name: str
     make: Callable[..., EMEstimator[Any]]
     data: st.SearchStrategy[FitData]
     mixture: bool = True
+    independent_rows: bool = False
 
 
 def _binary(n_min: int = 2) -> st.SearchStrategy[FitData]:
@@ -163,18 +168,32 @@ CASES: list[Case] = [
         "binomial",
         lambda **kw: BinomialMixture(2, **{"init": "random_from_data", **kw}),
         _binomial_data(),
+        independent_rows=True,
     ),
-    Case("bernoulli", lambda **kw: BernoulliMixture(2, **kw), _binary()),
-    Case("genetic_linkage", lambda **kw: GeneticLinkage(**kw), _linkage_data()),
-    Case("motif_zoops", lambda **kw: _motif(**{"model": "zoops", **kw}), _motif_data()),
+    Case("bernoulli", lambda **kw: BernoulliMixture(2, **kw), _binary(), independent_rows=True),
+    Case(
+        "genetic_linkage",
+        lambda **kw: GeneticLinkage(**kw),
+        _linkage_data(),
+        independent_rows=True,
+    ),
+    Case(
+        "motif_zoops",
+        lambda **kw: _motif(**{"model": "zoops", **kw}),
+        _motif_data(),
+        independent_rows=True,
+    ),
     Case(
         "motif_oops_revcomp_markov1",
         lambda **kw: _motif(**{"model": "oops", "revcomp": True, "background_order": 1, **kw}),
         _motif_data(),
+        independent_rows=True,
     ),
     Case(
         "multinomial",
         lambda **kw: MultinomialMixture(2, **{"init": "random", "n_init": 1, **kw}),
+        # TODO(scale-out): the streamed/Dask row validation cannot concatenate this model's
+        # per-chunk arrays yet ("zero-dimensional arrays cannot be concatenated")
         _counts(sparse=False),
     ),
     Case(
@@ -215,7 +234,7 @@ def _gmm(covariance_type: str) -> Callable[..., EMEstimator[Any]]:
 
 
 CASES += [
-    Case("gmm_full", _gmm("full"), _blobs()),
-    Case("gmm_diag", _gmm("diag"), _blobs()),
-    Case("kmeans", lambda **kw: KMeans(2, **kw), _blobs()),
+    Case("gmm_full", _gmm("full"), _blobs(), independent_rows=True),
+    Case("gmm_diag", _gmm("diag"), _blobs(), independent_rows=True),
+    Case("kmeans", lambda **kw: KMeans(2, **kw), _blobs(), independent_rows=True),
 ]

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,21 @@ from emkit.engine import IterationInfo
 from emkit.exceptions import EmkitError
 from emkit.io import atomic_write
 
-__all__ = ["UsageError", "app", "emit_json", "err_console", "fit_progress", "main"]
+__all__ = [
+    "CHUNK_ROWS_OPTION",
+    "EXECUTOR_OPTION",
+    "SCHEDULER_OPTION",
+    "ExecutorName",
+    "UsageError",
+    "app",
+    "emit_json",
+    "err_console",
+    "fit_progress",
+    "main",
+    "open_column",
+    "open_columns",
+    "use_executor",
+]
 
 app = typer.Typer(
     name="emkit",
@@ -81,6 +96,121 @@ def emit_json(payload: Any, output: Path | None) -> None:
         sys.stdout.write(text)
     else:
         atomic_write(output, text.encode())
+
+
+# -- where a fit runs: options every fitting command shares ---------------------------------
+class ExecutorName(str, Enum):
+    """Values of ``--executor``."""
+
+    memory = "memory"
+    stream = "stream"
+    dask = "dask"
+
+
+EXECUTOR_OPTION = typer.Option(
+    None,
+    "--executor",
+    help="Where the passes over the data run: in memory, streamed from the file chunk by chunk "
+    "(bounded memory; .npy and .parquet inputs are never loaded whole), or on a Dask cluster. "
+    "Default: memory, or dask when --scheduler is given.",
+)
+SCHEDULER_OPTION = typer.Option(
+    None,
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) for --executor dask. "
+    "Default: a local cluster of worker processes, started for this run.",
+)
+CHUNK_ROWS_OPTION = typer.Option(
+    None,
+    "--chunk-rows",
+    min=1,
+    help="Rows per chunk (stream and dask: 65536; memory: all rows at once).",
+)
+
+
+@contextmanager
+def use_executor(
+    executor: ExecutorName | str | None, scheduler: str | None, chunk_rows: int | None
+) -> Iterator[Any]:
+    """The :class:`~emkit.executors.Executor` chosen by the shared options, closed afterwards.
+
+    ``--executor dask`` without ``--scheduler`` starts a local cluster (one worker process per
+    core, loopback only) for the duration of the ``with`` block.
+    """
+    from emkit.executors import DaskExecutor, InMemoryExecutor, StreamExecutor
+
+    if executor is None:
+        executor = ExecutorName.memory if scheduler is None else ExecutorName.dask
+    name = ExecutorName(executor)
+    if scheduler is not None and name is not ExecutorName.dask:
+        raise UsageError("--scheduler is the address of a Dask scheduler: use --executor dask")
+    if name is ExecutorName.memory:
+        yield InMemoryExecutor(chunk_rows)
+    elif name is ExecutorName.stream:
+        yield StreamExecutor() if chunk_rows is None else StreamExecutor(chunk_rows)
+    elif scheduler is not None:
+        with DaskExecutor(address=scheduler, chunk_rows=chunk_rows) as dask_executor:
+            yield dask_executor
+    else:
+        import logging
+
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise UsageError(
+                "--executor dask needs dask.distributed: pip install 'emkit[dask]'"
+            ) from exc
+        with (
+            LocalCluster(
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield DaskExecutor(client, chunk_rows=chunk_rows)
+
+
+def open_columns(path: Path, columns: list[str] | None) -> tuple[list[str], Any]:
+    """Numeric columns of a data file, by name: ``(names, data)``.
+
+    A ``.csv`` file is read into memory (an array); ``.parquet`` files (or a directory of them)
+    and ``.npy`` arrays are opened as row sources, so ``--executor stream`` or ``dask`` never
+    loads them whole. A ``.npy`` file has no column names: its columns are ``0, 1, ...``.
+    """
+    from emkit.sources import NpySource, ParquetSource
+    from emkit.tabular import read_numeric_csv
+
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix in (".parquet", ".pq"):
+        source = ParquetSource(path, columns)
+        return list(source.columns), source
+    if suffix == ".npy":
+        array = NpySource(path)
+        width = array.shape[1] if array.ndim == 2 else 1
+        names = [str(j) for j in range(width)]
+        if array.ndim != 2:
+            raise UsageError(f"{str(path)!r} must hold a 2-D array, got shape {array.shape}")
+        if columns is not None and columns != names:
+            raise UsageError(
+                f"a .npy file has no column names: use all its {width} columns (no --columns)"
+            )
+        return names, array
+    return read_numeric_csv(path, columns)
+
+
+def open_column(path: Path, name: str) -> Any:
+    """One numeric column of a data file (1-D), as :func:`open_columns` opens it."""
+    if path.suffix.lower() == ".npy":
+        raise UsageError(f"a .npy file has no column named {name!r}")
+    _, data = open_columns(path, [name])
+    if hasattr(data, "columns"):  # a Parquet source: read the column as a 1-D source
+        from emkit.sources import ParquetSource
+
+        return ParquetSource(path, name)
+    return data[:, 0]
 
 
 def main() -> None:

@@ -10,9 +10,21 @@ import typer
 from rich.table import Table
 
 from emkit.base import MixtureEstimator
-from emkit.cli._app import UsageError, app, console, emit_json, fit_progress
+from emkit.cli._app import (
+    CHUNK_ROWS_OPTION,
+    EXECUTOR_OPTION,
+    SCHEDULER_OPTION,
+    ExecutorName,
+    UsageError,
+    app,
+    console,
+    emit_json,
+    fit_progress,
+    open_column,
+    open_columns,
+    use_executor,
+)
 from emkit.models import BernoulliMixture, BinomialMixture
-from emkit.tabular import read_numeric_csv
 
 __all__ = ["bernoulli", "binomial", "fit_summary"]
 
@@ -49,16 +61,20 @@ def _split(columns: str | None) -> list[str] | None:
 
 def _run(
     model: MixtureEstimator[Any],
-    X: np.ndarray,
+    X: Any,
     columns: list[str],
     output: Path | None,
     as_json: bool,
     save_model: Path | None,
     progress: bool,
+    where: tuple[ExecutorName | None, str | None, int | None],
     **fit_data: Any,
 ) -> None:
-    with fit_progress(type(model).__name__, model.max_iter, progress) as callback:
-        model.fit(X, callbacks=[callback], **fit_data)
+    with (
+        use_executor(*where) as executor,
+        fit_progress(type(model).__name__, model.max_iter, progress) as callback,
+    ):
+        model.fit(X, callbacks=[callback], executor=executor, **fit_data)
     summary = fit_summary(model, columns)
     if save_model is not None:
         model.save(save_model)
@@ -81,7 +97,9 @@ def _run(
 
 @app.command()
 def binomial(
-    csv: Path = typer.Argument(..., help="CSV file with a header row."),
+    data: Path = typer.Argument(
+        ..., help="CSV file with a header row, Parquet file (or directory), or .npy array."
+    ),
     successes: str = typer.Option(
         ..., "--successes", "-s", help="Comma-separated columns of success counts."
     ),
@@ -98,17 +116,19 @@ def binomial(
     max_iter: int = _MAX_ITER,
     tol: float = _TOL,
     progress: bool = _PROGRESS,
+    executor: ExecutorName | None = EXECUTOR_OPTION,
+    scheduler: str | None = SCHEDULER_OPTION,
+    chunk_rows: int | None = CHUNK_ROWS_OPTION,
 ) -> None:
-    """Fit a binomial mixture (e.g. coins with unknown identity) to success counts in a CSV."""
+    """Fit a binomial mixture (e.g. coins with unknown identity) to success counts."""
     cols = _split(successes) or []
     try:
         n_trials: int | None = int(trials)
         trial_col = None
     except ValueError:
         n_trials, trial_col = None, trials
-    _, values = read_numeric_csv(csv, cols + ([trial_col] if trial_col else []))
-    X = values[:, : len(cols)]
-    fit_data = {"trials": values[:, len(cols)]} if trial_col else {}
+    cols, X = open_columns(data, cols or None)
+    fit_data = {"trials": open_column(data, trial_col)} if trial_col else {}
     if n_trials is not None and n_trials < 1:
         raise UsageError(f"--trials must be a positive integer or a column name, got {trials!r}")
     model = BinomialMixture(
@@ -121,12 +141,15 @@ def binomial(
         tol=tol,
         init="random_from_data",
     )
-    _run(model, X, cols, output, as_json, save_model, progress, **fit_data)
+    where = (executor, scheduler, chunk_rows)
+    _run(model, X, cols, output, as_json, save_model, progress, where, **fit_data)
 
 
 @app.command()
 def bernoulli(
-    csv: Path = typer.Argument(..., help="CSV file with a header row of 0/1 columns."),
+    data: Path = typer.Argument(
+        ..., help="CSV file with a header row of 0/1 columns, Parquet file (or directory), or .npy."
+    ),
     columns: str | None = typer.Option(
         None, "--columns", "-c", help="Comma-separated binary columns (default: all)."
     ),
@@ -140,10 +163,13 @@ def bernoulli(
     max_iter: int = _MAX_ITER,
     tol: float = _TOL,
     progress: bool = _PROGRESS,
+    executor: ExecutorName | None = EXECUTOR_OPTION,
+    scheduler: str | None = SCHEDULER_OPTION,
+    chunk_rows: int | None = CHUNK_ROWS_OPTION,
 ) -> None:
-    """Fit a Bernoulli mixture (latent classes of binary vectors) to 0/1 columns of a CSV."""
-    names, X = read_numeric_csv(csv, _split(columns))
+    """Fit a Bernoulli mixture (latent classes of binary vectors) to 0/1 columns."""
+    names, X = open_columns(data, _split(columns))
     model = BernoulliMixture(
         components, hard=hard, random_state=seed, n_init=n_init, max_iter=max_iter, tol=tol
     )
-    _run(model, X, names, output, as_json, save_model, progress)
+    _run(model, X, names, output, as_json, save_model, progress, (executor, scheduler, chunk_rows))

@@ -12,7 +12,7 @@ from emkit._validation import Constraint
 from emkit.base import EMEstimator
 from emkit.data import Batch
 from emkit.engine import Callback, StepContext
-from emkit.executors import Executor, InMemoryExecutor
+from emkit.executors import Executor, InMemoryExecutor, resolve_executor
 from emkit.stats import Stats
 
 __all__ = ["CrowdEstimator"]
@@ -94,10 +94,11 @@ class CrowdEstimator(EMEstimator[P]):
         sample_weight: Any = None,
         *,
         callbacks: Sequence[Callback] = (),
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
         **fit_data: Any,
     ) -> CrowdEstimator[P]:
         """Fit by EM on long-format answers (see the class docstring for ``X``)."""
+        executor = resolve_executor(executor, X)
         self._reset_caches()
         self._fit_sample_weight = sample_weight
         try:
