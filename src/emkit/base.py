@@ -86,12 +86,15 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
         ``reset=True`` (in ``fit``) records ``n_features_in_``; ``reset=False`` checks against it.
         """
 
-    def _check_params(self, n_samples: int) -> None:
-        """Validate hyperparameters (runs at the start of ``fit``); extend for model checks."""
+    def _check_params(self) -> None:
+        """Validate hyperparameters (runs first in ``fit``); extend for model checks."""
         constraints: dict[str, Constraint] = {}
         for klass in reversed(type(self).__mro__):
             constraints.update(vars(klass).get("_parameter_constraints", {}))
         validate_params(self, constraints)
+
+    def _check_n_samples(self, n_samples: int) -> None:
+        """Checks that need the number of rows (e.g. components <= samples)."""
 
     def _initial_params(self) -> P | None:
         """Parameters to start from instead of ``init_params`` (user-given or warm start)."""
@@ -133,11 +136,12 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
         -------
         self
         """
+        self._check_params()
         arrays = self._validate_data(X, reset=True, **fit_data)
         n_samples = arrays[0].shape[0]
         if n_samples == 0:
             raise DataError(f"{type(self).__name__} got empty data: X has 0 samples")
-        self._check_params(n_samples)
+        self._check_n_samples(n_samples)
         dtype = arrays[0].dtype if np.issubdtype(arrays[0].dtype, np.floating) else np.float64
         weight = check_sample_weight(sample_weight, n_samples, dtype)
         batch = Batch(arrays, weight)
@@ -203,8 +207,8 @@ class MixtureEstimator(DensityMixin, EMEstimator[P]):
         "n_components": interval(int, 1, None),
     }
 
-    def _check_params(self, n_samples: int) -> None:
-        super()._check_params(n_samples)
+    def _check_n_samples(self, n_samples: int) -> None:
+        super()._check_n_samples(n_samples)
         if self.n_components > n_samples:
             raise DataError(
                 f"n_components={self.n_components} must be <= n_samples={n_samples}: "

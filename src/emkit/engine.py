@@ -268,7 +268,8 @@ def run_em(
     max_iter : int, default=100
         Maximum number of M-steps.
     tol : float, default=1e-6
-        Convergence threshold on the change of the objective divided by the total sample weight.
+        Stop when the change of the objective divided by the total sample weight is below
+        ``tol`` (strictly: ``tol=0`` runs exactly ``max_iter`` iterations).
     hard : bool, default=False
         Hard (classification) EM.
     callbacks : sequence of callables
@@ -330,7 +331,7 @@ def run_em(
             "%s restart %d iteration %d: log-likelihood %.10g", name, restart, n_iter, value
         )
         notify(n_iter, value, params)
-        if abs(change) <= tol * max(total_weight, np.finfo(np.float64).tiny):
+        if abs(change) < tol * total_weight:  # strict, as scikit-learn: tol=0 runs max_iter
             converged = True
             break
     if not converged and warn_convergence and max_iter > 0:

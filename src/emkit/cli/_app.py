@@ -85,19 +85,8 @@ def emit_json(payload: Any, output: Path | None) -> None:
 def main() -> None:
     """Entry point of the ``emkit`` script: user errors -> one line on stderr, exit code 2."""
     try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("Aborted.")
-        sys.exit(1)
-    except Exception as exc:  # the CLI's error boundary
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, ValueError | OSError | EmkitError):
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            sys.exit(2)
-        raise
+        app()  # standalone mode: usage errors exit 2, --help and --version exit 0
+    except (EmkitError, ValueError, OSError) as exc:  # the CLI's error boundary
+        message = " ".join(str(exc).split())  # one line
+        err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        sys.exit(2)

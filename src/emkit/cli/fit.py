@@ -62,10 +62,10 @@ def _run(
     summary = fit_summary(model, columns)
     if save_model is not None:
         model.save(save_model)
-    if as_json or output is not None:
-        emit_json(summary, None if as_json else output)
-        if as_json and output is not None:
-            emit_json(summary, output)
+    if output is not None:
+        emit_json(summary, output)
+    if as_json:
+        emit_json(summary, None)
         return
     table = Table(title=f"{summary['model']}: log-likelihood {summary['log_likelihood']:.6f}")
     table.add_column("component")

@@ -85,8 +85,8 @@ class GeneticLinkage(MixtureEstimator[LinkageParams]):
             raise DataError("GeneticLinkage needs one column of cell indices 0, 1, 2 or 3")
         return (X[:, 0].astype(np.intp),)
 
-    def _check_params(self, n_samples: int) -> None:
-        super()._check_params(n_samples)
+    def _check_params(self) -> None:
+        super()._check_params()
         if not 0.0 < self.theta_init < 1.0:
             raise DataError(f"theta_init must lie in (0, 1), got {self.theta_init!r}")
 

@@ -87,7 +87,7 @@ warm_start
         if bad.size:
             i, d = bad[0]
             raise DataError(
-                f"BernoulliMixture needs binary data (0/1), got X[{i}, {d}] = {X[i, d]!r}; "
+                f"BernoulliMixture needs binary data (0/1), got X[{i}, {d}] = {X[i, d]:g}; "
                 "set binarize=<threshold> to binarise real values"
             )
         return X

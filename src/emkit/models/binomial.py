@@ -156,7 +156,10 @@ class BinomialMixture(MixtureEstimator[BinomialParams]):
     def _validate_counts(self, X: Any, reset: bool) -> np.ndarray:
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         if np.any(X < 0):
-            raise DataError(f"X (successes) must be non-negative, got minimum {X.min()!r}")
+            raise DataError(
+                f"Negative values in data passed to {type(self).__name__}: X (successes) "
+                f"must be non-negative, got minimum {X.min():g}"
+            )
         return np.asarray(X)
 
     def _validate_data(
@@ -188,12 +191,12 @@ class BinomialMixture(MixtureEstimator[BinomialParams]):
         if bad.size:
             i, d = bad[0]
             raise DataError(
-                f"successes exceed trials: X[{i}, {d}] = {X[i, d]!r} > trials = {T[i, d]!r}"
+                f"successes exceed trials: X[{i}, {d}] = {X[i, d]:g} > trials = {T[i, d]:g}"
             )
         return X, np.ascontiguousarray(T)
 
-    def _check_params(self, n_samples: int) -> None:
-        super()._check_params(n_samples)
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.fixed_weights is not None:
             self._fixed_weights()
 
