@@ -18,7 +18,7 @@ from emkit.exceptions import (
 )
 from emkit.executors import Executor, InMemoryExecutor
 from emkit.io import load, save
-from emkit.models import BernoulliMixture, BinomialMixture
+from emkit.models import BernoulliMixture, BinomialMixture, GaussianMixture, KMeans
 from emkit.stats import Stats
 
 __all__ = [
@@ -32,8 +32,10 @@ __all__ = [
     "EmkitError",
     "Executor",
     "FitResult",
+    "GaussianMixture",
     "InMemoryExecutor",
     "IterationInfo",
+    "KMeans",
     "MixtureEstimator",
     "NonFiniteError",
     "NonMonotoneError",

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from emkit import BernoulliMixture, BinomialMixture, EMEstimator
 from emkit.examples.genetic_linkage import GeneticLinkage
+from emkit.models import GaussianMixture, KMeans
 
 __all__ = ["CASES", "Case", "FitData"]
 
@@ -90,4 +91,32 @@ CASES: list[Case] = [
     ),
     Case("bernoulli", lambda **kw: BernoulliMixture(2, **kw), _binary()),
     Case("genetic_linkage", lambda **kw: GeneticLinkage(**kw), _linkage_data()),
+]
+
+
+@st.composite
+def _blobs(d: st.DrawFn) -> FitData:
+    """Two well-separated clusters of at least 6 distinct points each, 1 to 3 features."""
+    n_a = d(st.integers(6, 20))
+    n_b = d(st.integers(6, 20))
+    p = d(st.integers(1, 3))
+    rng = np.random.default_rng(d(st.integers(0, 2**31)))
+    scale = d(st.sampled_from([1e-2, 1.0, 1e3]))
+    offset = d(st.sampled_from([0.0, 1e4]))
+    a = rng.normal(0.0, 1.0, size=(n_a, p))
+    b = rng.normal(20.0, 1.0, size=(n_b, p))
+    return FitData(offset + scale * np.vstack([a, b]))
+
+
+def _gmm(covariance_type: str) -> Callable[..., EMEstimator[Any]]:
+    def make(**kw: Any) -> EMEstimator[Any]:
+        return GaussianMixture(2, covariance_type=covariance_type, **kw)
+
+    return make
+
+
+CASES += [
+    Case("gmm_full", _gmm("full"), _blobs()),
+    Case("gmm_diag", _gmm("diag"), _blobs()),
+    Case("kmeans", lambda **kw: KMeans(2, **kw), _blobs()),
 ]

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CoinData", "genetic_linkage", "three_coins", "two_coins"]
+from emkit.tabular import read_numeric_csv
+
+__all__ = ["CoinData", "genetic_linkage", "old_faithful", "three_coins", "two_coins"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,28 @@ def genetic_linkage() -> tuple[np.ndarray, np.ndarray]:
         125, 18, 20, 34 (use as ``sample_weight``).
     """
     return np.arange(4).reshape(-1, 1), np.array([125.0, 18.0, 20.0, 34.0])
+
+
+def old_faithful() -> tuple[np.ndarray, list[str]]:
+    """Old Faithful geyser eruptions (Yellowstone): 272 rows of duration and waiting time.
+
+    The classic data of Bishop's *Pattern Recognition and Machine Learning* (fig. 9.8) and of R's
+    ``datasets::faithful`` (Härdle 1991; Azzalini & Bowman 1990); public domain.
+
+    Returns
+    -------
+    X : ndarray of shape (272, 2)
+        Eruption duration (minutes) and waiting time to the next eruption (minutes).
+    columns : list of str
+        ``["eruptions", "waiting"]``.
+
+    Notes
+    -----
+    The 2-component full-covariance Gaussian mixture MLE has weights 0.355873 / 0.644127, means
+    (2.036388, 54.478516) / (4.289662, 79.968115) and log-likelihood -1130.2640.
+    """
+    from importlib.resources import as_file, files
+
+    with as_file(files("emkit.datasets") / "data" / "old_faithful.csv") as path:
+        names, X = read_numeric_csv(path)
+    return X, names

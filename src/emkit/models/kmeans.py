@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import ClusterMixin
+from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from emkit._validation import ARRAY, Constraint, interval, one_of
@@ -21,6 +21,7 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
+from emkit.models._blocks import block_starts, reduce_blocks, stable_shift
 from emkit.stats import Stats
 
 __all__ = ["KMeans", "KMeansParams"]
@@ -42,23 +43,24 @@ def _sq_rows(A: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", A, A)
 
 
-def _shift(centers: np.ndarray) -> np.ndarray:
-    """The mean of the centres, rounded to 16 significant bits.
-
-    Distances are computed about this point so that the expansion ``|x|^2 - 2 x.mu + |mu|^2``
-    does not cancel on data far from the origin. The rounding makes it insensitive to round-off
-    changes of the centres, so that once no row changes cluster the centres repeat bit for bit
-    and ``tol=0`` detects the fixed point.
-    """
-    mantissa, exponent = np.frexp(centers.mean(axis=0))
-    return np.ldexp(np.round(mantissa * 2.0**16) / 2.0**16, exponent)
-
-
 def _block_rows(n_clusters: int, n_features: int) -> int:
-    return int(max(256, min(16384, 2**18 // max(1, n_clusters))))
+    return int(max(256, min(16384, 2**16 // max(1, n_clusters))))
 
 
-class KMeans(ClusterMixin, MixtureEstimator[KMeansParams]):
+@dataclass
+class _Partial:
+    """Partial E-step result of a run of blocks."""
+
+    loglik: float
+    nk: np.ndarray
+    sx: np.ndarray
+
+    @staticmethod
+    def add(a: _Partial, b: _Partial) -> _Partial:
+        return _Partial(a.loglik + b.loglik, a.nk + b.nk, a.sx + b.sx)
+
+
+class KMeans(ClusterMixin, TransformerMixin, MixtureEstimator[KMeansParams]):
     r"""k-means clustering (Lloyd's algorithm) as hard EM on the emkit engine.
 
     Minimises the inertia ``sum_i w_i min_k |x_i - mu_k|^2``. From the same initial centres it
@@ -138,9 +140,13 @@ default='k-means++'
         self.warm_start = warm_start
 
     @property
-    def n_components(self) -> int:  # type: ignore[override]
+    def n_components(self) -> int:
         """Number of clusters (the name the mixture base class uses)."""
         return self.n_clusters
+
+    @n_components.setter
+    def n_components(self, value: int) -> None:
+        self.n_clusters = value
 
     # -- data -----------------------------------------------------------------------------
     def _validate_data(self, X: Any, *, reset: bool, **unexpected: Any) -> tuple[np.ndarray, ...]:
@@ -157,11 +163,6 @@ default='k-means++'
         if not np.all(np.isfinite(C)):
             raise ParameterError("init centres must be finite")
         return C
-
-    def _check_params(self, n_samples: int) -> None:
-        super()._check_params(n_samples)
-        if not isinstance(self.init, str):
-            self._user_centers()
 
     def _initial_params(self) -> KMeansParams | None:
         warm = super()._initial_params()
@@ -182,7 +183,7 @@ default='k-means++'
 
     def _frame(self, params: KMeansParams, dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         C = params.cluster_centers
-        shift = _shift(C)
+        shift = stable_shift(C)
         Cc = C - shift
         return shift.astype(dtype), (-2.0 * Cc.T).astype(dtype), _sq_rows(Cc).astype(dtype)
 
@@ -205,49 +206,55 @@ default='k-means++'
         return G
 
     def e_step(self, batch: Batch, params: KMeansParams, ctx: StepContext) -> Stats:
+        from scipy.sparse import csc_matrix
+
         X, weight = batch.X, batch.weight
         n, d = X.shape
         K = self.n_clusters
         frame = self._frame(params, X.dtype)
         step = _block_rows(K, d)
-        nk = np.zeros(K)
-        sx = np.zeros((K, d))
-        loglik = 0.0
-        for s in range(0, n, step):
+        one_per_column = np.arange(step + 1)
+
+        def block(s: int) -> _Partial:
             w = weight[s : s + step]
             Xc, G, x2 = self._half_dist(X[s : s + step], frame)
             if ctx.hard:
-                # the same arg-max as ctx.posterior, without building the one-hot matrix
+                # the arg-max of ctx.posterior, with the one-hot matrix kept sparse
                 labels = np.argmin(G, axis=1)
-                best = np.take_along_axis(G, labels[:, None], axis=1)[:, 0] + x2
-                loglik -= 0.5 * float(np.dot(w, np.maximum(best, 0.0)))
-                nk += np.bincount(labels, weights=w, minlength=K)
-                order = np.argsort(labels, kind="stable")
-                bounds = np.searchsorted(labels[order], np.arange(K + 1))
-                sums = np.add.reduceat(
-                    (Xc * w[:, None])[order], np.minimum(bounds[:-1], len(order) - 1), axis=0
-                )
-                counts = np.diff(bounds)
-                sx += np.where(counts[:, None] > 0, sums, 0.0)
+                best = np.take_along_axis(G, labels[:, None], axis=1)[:, 0]
+                best += x2
+                np.maximum(best, 0.0, out=best)
+                loglik = -0.5 * float(np.dot(w, best))
+                onehot_t = csc_matrix((w, labels, one_per_column[: len(w) + 1]), shape=(K, len(w)))
+                sx = np.asarray(onehot_t @ Xc)
+                nk = np.bincount(labels, weights=w, minlength=K)
             else:
                 G += x2[:, None]
                 np.maximum(G, 0.0, out=G)
                 G *= -0.5
                 resp, log_norm = ctx.posterior(G)
                 resp *= w[:, None]
-                loglik += float(np.dot(w, log_norm))
-                nk += resp.sum(axis=0, dtype=np.float64)
-                sx += resp.T @ Xc
+                loglik = float(np.dot(w, log_norm))
+                nk = resp.sum(axis=0, dtype=np.float64)
+                sx = resp.T @ Xc
+            return _Partial(loglik, nk, sx.astype(np.float64))
+
+        total = reduce_blocks(block, _Partial.add, block_starts(n, step), n * K)
         # first moments about the shift; the M-step adds it back
-        return Stats(loglik=loglik, weight=float(np.sum(weight, dtype=np.float64)), nk=nk, sx=sx)
+        return Stats(
+            loglik=total.loglik,
+            weight=float(np.sum(weight, dtype=np.float64)),
+            nk=total.nk,
+            sx=total.sx,
+        )
 
     def accumulate(self, batch: Batch, resp: np.ndarray, params: KMeansParams) -> Stats:
-        shift = _shift(params.cluster_centers)
+        shift = stable_shift(params.cluster_centers)
         return Stats(nk=resp.sum(axis=0, dtype=np.float64), sx=resp.T @ (batch.X - shift))
 
     def m_step(self, stats: Stats, params: KMeansParams, ctx: StepContext) -> KMeansParams:
         nk, sx = stats["nk"], stats["sx"]
-        shift = _shift(params.cluster_centers)
+        shift = stable_shift(params.cluster_centers)
         empty = nk <= 0
         with np.errstate(invalid="ignore", divide="ignore"):
             centers = sx / nk[:, None] + shift
@@ -278,6 +285,9 @@ default='k-means++'
         dist = -2.0 * self._log_joint_checked(X, fit_data)
         best = dist.min(axis=1)
         return -float(np.dot(np.ones_like(best) if sample_weight is None else sample_weight, best))
+
+    def _fitted_state(self) -> Any:
+        return {**super()._fitted_state(), "inertia_": float(self.inertia_)}
 
     def _n_parameters(self) -> int:
         check_is_fitted(self, "params_")

@@ -1,0 +1,278 @@
+"""``emkit gmm`` and ``emkit kmeans``: cluster the numeric columns of a CSV or Parquet file.
+
+Writes a JSON model (``-o``) and a CSV of labels and component probabilities (``--labels``);
+``emkit gmm --select 1-10`` fits a grid of component counts x covariance types and keeps the best
+by BIC (the table is printed, and included in the JSON).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from emkit.cli._app import UsageError, app, console, emit_json, fit_progress
+from emkit.io import atomic_write
+from emkit.models import GaussianMixture, KMeans
+from emkit.models.selection import SelectionRow, parse_range, select_gaussian_mixture
+from emkit.tabular import read_numeric_csv
+
+__all__ = ["gmm", "kmeans", "read_table"]
+
+_COVARIANCES = ("full", "tied", "diag", "spherical")
+
+
+def read_table(path: Path, columns: list[str] | None) -> tuple[list[str], np.ndarray]:
+    """Numeric columns of a CSV file, or of a Parquet file (``.parquet``/``.pq``, needs pyarrow)."""
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        return read_numeric_csv(path, columns)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise UsageError(
+            "reading Parquet needs pyarrow: pip install 'emkit[parquet]' (or convert to CSV)"
+        ) from None
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {str(path)!r} as Parquet: {exc}") from exc
+    names = list(table.column_names) if columns is None else columns
+    missing = [c for c in names if c not in table.column_names]
+    if missing:
+        raise UsageError(
+            f"unknown column {missing[0]!r} in {str(path)!r}; available: {table.column_names}"
+        )
+    try:
+        values = np.column_stack(
+            [np.asarray(table.column(c).to_numpy(), dtype=np.float64) for c in names]
+        )
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{str(path)!r}: a selected column is not numeric ({exc})") from exc
+    if values.shape[0] == 0:
+        raise UsageError(f"{str(path)!r} has no rows")
+    if not np.all(np.isfinite(values)):
+        row, col = np.argwhere(~np.isfinite(values))[0]
+        raise UsageError(f"{str(path)!r} row {row}, column {names[col]!r} is missing or not finite")
+    return names, values
+
+
+def _columns(text: str | None) -> list[str] | None:
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _write_assignments(path: Path, proba: np.ndarray, labels: np.ndarray) -> None:
+    lines = ["label," + ",".join(f"p{k}" for k in range(proba.shape[1]))]
+    lines += [
+        f"{label}," + ",".join(f"{p:.10g}" for p in row)
+        for label, row in zip(labels, proba, strict=True)
+    ]
+    atomic_write(path, ("\n".join(lines) + "\n").encode())
+
+
+def _finish(
+    summary: dict[str, Any],
+    output: Path | None,
+    as_json: bool,
+    labels_path: Path | None,
+    proba: np.ndarray,
+    labels: np.ndarray,
+) -> None:
+    # write everything only after the fit succeeded: no half-written outputs on error
+    if labels_path is not None:
+        _write_assignments(labels_path, proba, labels)
+    if output is not None:
+        emit_json(summary, output)
+    if as_json:
+        emit_json(summary, None)
+
+
+def _gmm_summary(model: GaussianMixture, columns: list[str]) -> dict[str, Any]:
+    return {
+        "model": "GaussianMixture",
+        "columns": columns,
+        "n_components": model.n_components,
+        "covariance_type": model.covariance_type,
+        "weights": model.weights_.tolist(),
+        "means": model.means_.tolist(),
+        "covariances": model.covariances_.tolist(),
+        "log_likelihood": model.log_likelihood_,
+        "n_iter": model.n_iter_,
+        "converged": bool(model.converged_),
+        "log_likelihood_history": model.log_likelihood_history_.tolist(),
+    }
+
+
+def _selection_table(rows: list[SelectionRow], best: tuple[int, str]) -> Table:
+    table = Table(title="BIC (lower is better)")
+    for name in ("K", "covariance", "log-lik", "params", "BIC", "ICL"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        mark = " *" if (r.n_components, r.covariance_type) == best else ""
+        table.add_row(
+            str(r.n_components),
+            r.covariance_type,
+            f"{r.log_likelihood:.4f}",
+            str(r.n_parameters),
+            f"{r.bic:.4f}{mark}",
+            f"{r.icl:.4f}",
+        )
+    return table
+
+
+@app.command()
+def gmm(
+    data: Path = typer.Argument(..., help="CSV (header row) or Parquet file."),
+    columns: str | None = typer.Option(
+        None, "--columns", "-c", help="Comma-separated numeric columns (default: all)."
+    ),
+    components: int = typer.Option(2, "-k", "--components", help="Number of components."),
+    covariance: str | None = typer.Option(
+        None,
+        "--covariance",
+        help="full, tied, diag or spherical (default full); with --select a comma list "
+        "(default: all four).",
+    ),
+    select: str | None = typer.Option(
+        None, "--select", help="Choose K by BIC over a range, e.g. '1-10' or '2,4,8'."
+    ),
+    init: str = typer.Option(
+        "kmeans", "--init", help="kmeans, k-means++, random or random_from_data."
+    ),
+    reg_covar: float = typer.Option(1e-6, "--reg-covar", help="Added to covariance diagonals."),
+    hard: bool = typer.Option(False, "--hard", help="Hard (classification) EM."),
+    n_init: int = typer.Option(1, "--n-init", help="Restarts; the best is kept."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    max_iter: int = typer.Option(200, "--max-iter", help="Maximum EM iterations."),
+    tol: float = typer.Option(1e-6, "--tol", help="Tolerance on the mean log-likelihood."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the model as JSON."),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="Write a CSV of labels and probabilities."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the model as JSON on stdout."),
+    save_model: Path | None = typer.Option(
+        None, "--save-model", help="Also save the model (PATH.json + PATH.npz)."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+) -> None:
+    """Fit a Gaussian mixture to the numeric columns of a CSV or Parquet file."""
+    types = _columns(covariance) or (list(_COVARIANCES) if select else ["full"])
+    bad = [t for t in types if t not in _COVARIANCES]
+    if bad:
+        raise UsageError(f"--covariance {bad[0]!r} is not one of {', '.join(_COVARIANCES)}")
+    if not select and len(types) > 1:
+        raise UsageError("give one --covariance type, or several together with --select")
+    names, X = read_table(data, _columns(columns))
+    options: dict[str, Any] = {
+        "init": init,
+        "reg_covar": reg_covar,
+        "hard": hard,
+        "max_iter": max_iter,
+        "tol": tol,
+    }
+    selection: dict[str, Any] | None = None
+    if select:
+        ks = parse_range(select)
+        total = len(ks) * len(types)
+        with fit_progress("BIC grid", total, progress) as callback:
+            done = [0]
+
+            def tick(row: SelectionRow) -> None:
+                done[0] += 1
+                from emkit.engine import IterationInfo
+
+                callback(IterationInfo(0, done[0], row.bic, None))
+
+            result = select_gaussian_mixture(
+                X, ks, types, n_init=n_init, random_state=seed, callback=tick, **options
+            )
+        model = result.best_bic
+        selection = {
+            "criterion": "bic",
+            "table": result.table(),
+            "best_bic": [model.n_components, model.covariance_type],
+            "best_icl": [result.best_icl.n_components, result.best_icl.covariance_type],
+        }
+    else:
+        model = GaussianMixture(
+            components, covariance_type=types[0], n_init=n_init, random_state=seed, **options
+        )
+        with fit_progress("GaussianMixture", max_iter, progress) as callback:
+            model.fit(X, callbacks=[callback])
+    summary = _gmm_summary(model, names)
+    if selection is not None:
+        summary["selection"] = selection
+    if save_model is not None:
+        model.save(save_model)
+    _finish(summary, output, as_json, labels, model.predict_proba(X), model.predict(X))
+    if as_json:
+        return
+    if selection is not None:
+        console.print(_selection_table(result.rows, (model.n_components, model.covariance_type)))
+    table = Table(
+        title=f"GaussianMixture ({model.covariance_type}): log-likelihood "
+        f"{model.log_likelihood_:.6f}"
+    )
+    table.add_column("component")
+    table.add_column("weight", justify="right")
+    for c in names:
+        table.add_column(f"mean[{c}]", justify="right")
+    for k in range(model.n_components):
+        table.add_row(str(k), f"{model.weights_[k]:.6f}", *(f"{v:.6g}" for v in model.means_[k]))
+    console.print(table)
+    state = "converged" if model.converged_ else "did NOT converge"
+    console.print(f"{model.n_iter_} iterations, {state}")
+
+
+@app.command()
+def kmeans(
+    data: Path = typer.Argument(..., help="CSV (header row) or Parquet file."),
+    columns: str | None = typer.Option(
+        None, "--columns", "-c", help="Comma-separated numeric columns (default: all)."
+    ),
+    clusters: int = typer.Option(8, "-k", "--clusters", help="Number of clusters."),
+    init: str = typer.Option("k-means++", "--init", help="k-means++ or random."),
+    n_init: int = typer.Option(1, "--n-init", help="Restarts; the lowest inertia is kept."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    max_iter: int = typer.Option(300, "--max-iter", help="Maximum Lloyd iterations."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the model as JSON."),
+    labels: Path | None = typer.Option(None, "--labels", help="Write a CSV of labels."),
+    as_json: bool = typer.Option(False, "--json", help="Print the model as JSON on stdout."),
+    save_model: Path | None = typer.Option(
+        None, "--save-model", help="Also save the model (PATH.json + PATH.npz)."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+) -> None:
+    """k-means (Lloyd's algorithm, hard EM) on the numeric columns of a CSV or Parquet file."""
+    names, X = read_table(data, _columns(columns))
+    model = KMeans(clusters, init=init, n_init=n_init, random_state=seed, max_iter=max_iter)
+    with fit_progress("KMeans", max_iter, progress) as callback:
+        model.fit(X, callbacks=[callback])
+    summary = {
+        "model": "KMeans",
+        "columns": names,
+        "n_clusters": clusters,
+        "cluster_centers": model.cluster_centers_.tolist(),
+        "inertia": model.inertia_,
+        "n_iter": model.n_iter_,
+        "converged": bool(model.converged_),
+    }
+    if save_model is not None:
+        model.save(save_model)
+    onehot = np.eye(clusters)[model.labels_]
+    _finish(summary, output, as_json, labels, onehot, model.labels_)
+    if as_json:
+        return
+    table = Table(title=f"KMeans: inertia {model.inertia_:.6g}")
+    table.add_column("cluster")
+    table.add_column("size", justify="right")
+    for c in names:
+        table.add_column(c, justify="right")
+    sizes = np.bincount(model.labels_, minlength=clusters)
+    for k in range(clusters):
+        table.add_row(str(k), str(sizes[k]), *(f"{v:.6g}" for v in model.cluster_centers_[k]))
+    console.print(table)
+    state = "converged" if model.converged_ else "did NOT converge"
+    console.print(f"{model.n_iter_} iterations, {state}")

@@ -1,0 +1,107 @@
+"""KMeans as hard EM: parity with scikit-learn's Lloyd, weights, objective = -inertia/2."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.cluster import kmeans_plusplus
+
+from emkit import ConvergenceWarning, ParameterError, load
+from emkit.models import KMeans
+
+
+def blobs(n: int = 600, d: int = 4, k: int = 5, seed: int = 0) -> np.ndarray:
+    rng = np.random.RandomState(seed)
+    return np.vstack([rng.randn(n // k, d) + 6 * rng.randn(d) for _ in range(k)])
+
+
+@pytest.mark.parametrize("n_iter", [1, 3, 300])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_same_as_sklearn_lloyd(n_iter: int, weighted: bool, offset: float) -> None:
+    X = blobs() + offset
+    w = np.random.RandomState(1).randint(1, 4, size=len(X)).astype(float) if weighted else None
+    centers, _ = kmeans_plusplus(X, 5, random_state=0)
+    theirs = SkKMeans(5, init=centers, n_init=1, max_iter=n_iter, tol=0, algorithm="lloyd")
+    theirs.fit(X, sample_weight=w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = KMeans(5, init=centers, max_iter=n_iter).fit(X, sample_weight=w)
+    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-10)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    np.testing.assert_allclose(ours.inertia_, theirs.inertia_, rtol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.transform(X[:20]), theirs.transform(X[:20]), rtol=1e-6)
+    np.testing.assert_allclose(ours.score(X), theirs.score(X), rtol=1e-6)
+
+
+def test_objective_is_minus_half_inertia_and_stops_at_a_fixed_point() -> None:
+    X = blobs(seed=2)
+    km = KMeans(5, random_state=0, n_init=3).fit(X)
+    assert km.converged_
+    np.testing.assert_allclose(km.log_likelihood_, -km.inertia_ / 2, rtol=1e-9)
+    history = km.log_likelihood_history_
+    assert np.all(np.diff(history) >= -1e-12 * np.abs(history[:-1]))
+    for k in range(5):
+        np.testing.assert_allclose(km.cluster_centers_[k], X[km.labels_ == k].mean(axis=0))
+
+
+def test_sample_weight_equals_repetition() -> None:
+    X = blobs(n=200)
+    w = np.random.RandomState(0).randint(1, 4, size=len(X))
+    centers = X[[0, 50, 100, 150, 199]]
+    a = KMeans(5, init=centers).fit(X, sample_weight=w)
+    b = KMeans(5, init=centers).fit(np.repeat(X, w, axis=0))
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-12)
+    np.testing.assert_allclose(a.inertia_, b.inertia_, rtol=1e-9)
+
+
+def test_n_init_keeps_lowest_inertia() -> None:
+    X = blobs(seed=4)
+    runs = [KMeans(5, init="random", random_state=s).fit(X).inertia_ for s in range(4)]
+    best = KMeans(5, init="random", n_init=6, random_state=0).fit(X).inertia_
+    assert best <= max(runs) + 1e-9
+
+
+def test_empty_cluster_keeps_its_centre() -> None:
+    X = blobs(n=100, k=2)
+    centers = np.vstack([X[:2], [[1e6] * 4]])
+    km = KMeans(3, init=centers).fit(X)
+    np.testing.assert_allclose(km.cluster_centers_[2], 1e6)
+    assert np.all(np.isfinite(km.cluster_centers_))
+
+
+def test_soft_kmeans_runs_on_the_same_engine() -> None:
+    X = blobs()
+    km = KMeans(5, hard=False, random_state=0, tol=1e-8).fit(X)
+    assert np.all(np.diff(km.log_likelihood_history_) >= -1e-9)
+    np.testing.assert_allclose(km.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_float32() -> None:
+    X = blobs() + 1e3
+    centers = X[[0, 120, 240, 360, 480]]
+    a = KMeans(5, init=centers).fit(X)
+    b = KMeans(5, init=centers).fit(X.astype(np.float32))
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-6)
+
+
+def test_save_load(tmp_path: Any) -> None:
+    X = blobs()
+    km = KMeans(5, random_state=0).fit(X)
+    km.save(tmp_path / "km")
+    back = load(tmp_path / "km.json")
+    np.testing.assert_array_equal(back.predict(X), km.predict(X))
+    assert back.inertia_ == km.inertia_
+
+
+def test_bad_init() -> None:
+    with pytest.raises(ParameterError, match="init centres must have shape"):
+        KMeans(3, init=np.zeros((2, 4))).fit(blobs())
+    with pytest.raises(ParameterError, match="must be an int in the range"):
+        KMeans(0).fit(blobs())
