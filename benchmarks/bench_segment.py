@@ -22,14 +22,16 @@ import numpy as np
 
 from emkit.image import Segmenter, read_image
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "segmentation" / "grabcut"
+DEFAULT = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "segmentation" / "grabcut"
+)
 
 
 def protocol_rect(mask: np.ndarray) -> tuple[int, int, int, int]:
     """Box of mask >= 128 padded by 5 % of the longer side, clipped to the image."""
     ys, xs = np.nonzero(mask >= 128)
     H, W = mask.shape
-    pad = int(round(0.05 * max(H, W)))
+    pad = round(0.05 * max(H, W))
     x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
     x1, y1 = min(W, xs.max() + 1 + pad), min(H, ys.max() + 1 + pad)
     return int(x0), int(y0), int(x1 - x0), int(y1 - y0)

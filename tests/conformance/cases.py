@@ -120,3 +120,27 @@ CASES += [
     Case("gmm_diag", _gmm("diag"), _blobs()),
     Case("kmeans", lambda **kw: KMeans(2, **kw), _blobs()),
 ]
+
+
+@st.composite
+def _figure_ground(d: st.DrawFn) -> FitData:
+    """Pixel colours of a background and a foreground cluster (6 to 20 each, 1 to 3 channels),
+    with a prior that clamps some pixels to their own class and leaves the others free."""
+    n_a = d(st.integers(6, 20))
+    n_b = d(st.integers(6, 20))
+    p = d(st.integers(1, 3))
+    rng = np.random.default_rng(d(st.integers(0, 2**31)))
+    X = np.vstack([rng.normal(0.0, 1.0, size=(n_a, p)), rng.normal(20.0, 1.0, size=(n_b, p))])
+    prior = np.concatenate(
+        [rng.choice([-np.inf, -4.0], size=n_a), rng.choice([np.inf, 4.0], size=n_b)]
+    )
+    return FitData(X, {"prior": prior})
+
+
+def _figure_ground_mixture(**kw: Any) -> EMEstimator[Any]:
+    from emkit.image import FigureGroundMixture
+
+    return FigureGroundMixture(1, reg_covar=1e-6, **kw)
+
+
+CASES += [Case("figure_ground", _figure_ground_mixture, _figure_ground())]

@@ -11,6 +11,7 @@ from emkit.cli._app import app, main
 # subcommand modules register themselves on import
 from emkit.cli import demo as _demo  # noqa: F401  isort: skip
 from emkit.cli import fit as _fit  # noqa: F401  isort: skip
+from emkit.cli import segment as _segment  # noqa: F401  isort: skip
 from emkit.cli import gmm as _gmm  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

@@ -39,10 +39,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy.ndimage import zoom
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from emkit._validation import Constraint, interval, one_of, validate_params
 from emkit.base import MixtureEstimator
@@ -56,6 +56,14 @@ from emkit.stats import Stats
 __all__ = ["FigureGroundMixture", "Segmentation", "Segmenter"]
 
 _MRF = one_of({None, "graphcut", "meanfield"})
+
+
+def _lse(a: np.ndarray) -> np.ndarray:
+    """``log sum exp`` along the last axis (rows of all ``-inf`` give ``-inf``)."""
+    m = np.max(a, axis=-1)
+    safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.sum(np.exp(a - safe[..., None]), axis=-1)) + safe
 
 
 def _log_sigmoid(a: np.ndarray) -> np.ndarray:
@@ -150,8 +158,12 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         prior: Any = None,
         grid: Any = None,
         edges: Any = None,
+        **unexpected: Any,
     ) -> tuple[np.ndarray, ...]:
-        X = np.asarray(X, dtype=np.float64)
+        if unexpected:
+            raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
+        X = np.asarray(X)
+        X = X.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
         if X.ndim != 2 or X.shape[1] < 1:
             raise DataError(f"X must have shape (n_pixels, n_channels), got {X.shape}")
         if not np.all(np.isfinite(X)):
@@ -198,11 +210,7 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
 
     def class_log_odds(self, batch: Batch, params: GaussianParams) -> np.ndarray:
         """Log-odds of foreground of each pixel from its own colour and prior: shape (n,)."""
-        lj = self.log_joint(batch, params)
-        K = self.n_components
-        with np.errstate(invalid="ignore"):
-            a = logsumexp(lj[:, K:], axis=1) - logsumexp(lj[:, :K], axis=1)
-        return np.nan_to_num(a, nan=0.0)
+        return _class_log_odds(self.log_joint(batch, params), self.n_components)
 
     # -- engine hooks -----------------------------------------------------------------------
     def log_joint(self, batch: Batch, params: GaussianParams) -> np.ndarray:
@@ -249,9 +257,7 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         if self.mrf is not None:
             h, w = self._grid_shape(batch)
             edges = batch.arrays[3].T.reshape(4, h, w)
-            with np.errstate(invalid="ignore"):
-                a = logsumexp(lj[:, K:], axis=1) - logsumexp(lj[:, :K], axis=1)
-            a = np.nan_to_num(a, nan=0.0).reshape(h, w)
+            a = _class_log_odds(lj, K).reshape(h, w)
             if self.mrf == "graphcut":
                 fg = graph_cut(a, edges).ravel()
                 lj[fg, :K] = -np.inf
@@ -301,6 +307,12 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         return int(cov[self.covariance_type] + K2 * d + K2 - 2)
 
 
+def _class_log_odds(lj: np.ndarray, K: int) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        a = _lse(lj[:, K:]) - _lse(lj[:, :K])
+    return np.nan_to_num(a, nan=0.0)  # nan: both classes impossible (cannot happen when valid)
+
+
 def _replace(new: np.ndarray, old: np.ndarray, part: slice) -> np.ndarray:
     out = np.array(new, copy=True)
     out[part] = old[part]
@@ -310,27 +322,27 @@ def _replace(new: np.ndarray, old: np.ndarray, part: slice) -> np.ndarray:
 def _lloyd(
     X: np.ndarray, weight: np.ndarray, k: int, rng: np.random.RandomState, n_iter: int = 8
 ) -> np.ndarray:
-    """One-hot weighted k-means assignments (k-means++ seeds on at most 2000 rows, Lloyd steps)."""
-    n = X.shape[0]
+    """One-hot assignments of every row to weighted k-means centres found on <= 2000 rows."""
     rows = np.flatnonzero(weight > 0)
     if rows.size > 2000:
         rows = rng.choice(rows, size=2000, replace=False, p=weight[rows] / weight[rows].sum())
+    Xs, ws = X[rows], weight[rows]
     k_eff = min(k, rows.size)
-    centres, _ = kmeans_plusplus(X[rows], k_eff, random_state=rng, sample_weight=weight[rows])
+    centres, _ = kmeans_plusplus(Xs, k_eff, random_state=rng, sample_weight=ws)
     if k_eff < k:
         centres = np.vstack([centres, np.repeat(centres[-1:], k - k_eff, axis=0)])
-    sq = np.einsum("ij,ij->i", X, X)
     for _ in range(n_iter):
-        d2 = sq[:, None] - 2.0 * X @ centres.T + np.einsum("ij,ij->i", centres, centres)
-        labels = np.argmin(d2, axis=1)
-        onehot = np.zeros((n, k))
-        onehot[np.arange(n), labels] = weight
+        onehot = _nearest(Xs, centres) * ws[:, None]
         mass = onehot.sum(axis=0)
         keep = mass > 0
-        centres[keep] = (onehot.T @ X)[keep] / mass[keep, None]
-    d2 = sq[:, None] - 2.0 * X @ centres.T + np.einsum("ij,ij->i", centres, centres)
-    out = np.zeros((n, k))
-    out[np.arange(n), np.argmin(d2, axis=1)] = 1.0
+        centres[keep] = (onehot.T @ Xs)[keep] / mass[keep, None]
+    return _nearest(X, centres)
+
+
+def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d2 = -2.0 * X @ centres.T + np.einsum("ij,ij->i", centres, centres)
+    out = np.zeros((X.shape[0], centres.shape[0]))
+    out[np.arange(X.shape[0]), np.argmin(d2, axis=1)] = 1.0
     return out
 
 
@@ -384,7 +396,8 @@ class Segmenter(BaseEstimator):
         Spatial coherence (see :class:`FigureGroundMixture`). ``'graphcut'`` needs PyMaxflow
         (``pip install 'emkit[image]'``); ``'meanfield'`` is NumPy only.
     smoothness : float, default=50.0
-        ``gamma`` of the contrast-sensitive Potts weights (:func:`emkit.image.mrf.contrast_weights`).
+        ``gamma`` of the contrast-sensitive Potts weights
+        (:func:`emkit.image.mrf.contrast_weights`).
     center_prior : float, default=3.0
         With a rectangle: the prior log-odds of foreground falls linearly from
         ``+center_prior`` at the rectangle's centre to ``-center_prior`` on its sides (objects
@@ -495,7 +508,12 @@ class Segmenter(BaseEstimator):
             empty, a hint of the wrong shape.
         """
         validate_params(self, self._parameter_constraints)
-        img = as_image(image)
+        # the GEMMs here are skinny (pixels x channels): BLAS threads only add overhead, and
+        # ten times more of it on a busy machine
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._segment(as_image(image), rect, hint)
+
+    def _segment(self, img: np.ndarray, rect: Any, hint: Any) -> Segmentation:
         H, W = img.shape[:2]
         if H * W < 2:
             raise DataError(
@@ -537,7 +555,7 @@ class Segmenter(BaseEstimator):
             hard=self.hard,
             random_state=check_random_state(self.random_state),
         )
-        fit_data: dict[str, np.ndarray] = {"prior": small_prior.ravel()}
+        fit_data: dict[str, Any] = {"prior": small_prior.ravel()}
         edges_small = contrast_weights(small, self.smoothness)
         if self.mrf is not None:
             rr, cc = np.mgrid[0:h, 0:w]
@@ -545,7 +563,7 @@ class Segmenter(BaseEstimator):
             fit_data["edges"] = edges_small.reshape(4, -1).T
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(small.reshape(h * w, -1), **fit_data)
+            model.fit(small.reshape(h * w, -1).astype(np.float32), **fit_data)
 
         coarse = self._labels(model, small, small_prior, edges_small)
         swapped = False
@@ -556,30 +574,44 @@ class Segmenter(BaseEstimator):
 
         if scale == 1:
             q = coarse
+        elif self.mrf is None:
+            q = _prob(self._full_log_odds(model, img, prior, np.ones((H, W), dtype=bool)))
         else:
-            full = Batch(
-                (
-                    img.reshape(H * W, -1),
-                    prior.ravel(),
-                    np.zeros((H * W, 2), dtype=np.int64),
-                    np.zeros((H * W, 4)),
-                ),
-                np.ones(H * W),
+            # only pixels near the reduced image's boundary can change: a band of about two
+            # blocks on either side; the rest keeps the upsampled label
+            q0 = _upsample(coarse, scale, (H, W))
+            band = _band(q0, scale)
+            a = self._full_log_odds(model, img, prior, band)
+            a[~band] = np.where(q0[~band] > 0.5, np.inf, -np.inf)
+            q0 = np.where(np.isinf(a), (a > 0).astype(np.float64), q0)
+            q = mean_field(
+                a,
+                contrast_weights(img, self.smoothness),
+                q0,
+                n_sweeps=self.refine_sweeps,
+                hard=self.hard,
             )
-            a = model.class_log_odds(full, model.params_).reshape(H, W)
-            if self.mrf is None:
-                q = _prob(a)
-            else:
-                q0 = _upsample(coarse, scale, (H, W))
-                q0 = np.where(np.isinf(a), (a > 0).astype(np.float64), q0)
-                q = mean_field(
-                    a,
-                    contrast_weights(img, self.smoothness),
-                    q0,
-                    n_sweeps=self.refine_sweeps,
-                    hard=self.hard,
-                )
         return Segmentation(q > 0.5, q, model, scale, swapped)
+
+    @staticmethod
+    def _full_log_odds(
+        model: FigureGroundMixture, img: np.ndarray, prior: np.ndarray, where: np.ndarray
+    ) -> np.ndarray:
+        """Foreground log-odds of the pixels in ``where`` at full resolution (0 elsewhere)."""
+        idx = np.flatnonzero(where)
+        n = idx.size
+        batch = Batch(
+            (
+                img.reshape(-1, img.shape[2])[idx].astype(np.float32),
+                prior.ravel()[idx],
+                np.zeros((n, 2), dtype=np.int64),
+                np.zeros((n, 4)),
+            ),
+            np.ones(n),
+        )
+        out = np.zeros(where.shape)
+        out.ravel()[idx] = model.class_log_odds(batch, model.params_)
+        return out
 
     def _labels(
         self, model: FigureGroundMixture, small: np.ndarray, prior: np.ndarray, edges: np.ndarray
@@ -588,7 +620,7 @@ class Segmenter(BaseEstimator):
         h, w = small.shape[:2]
         batch = Batch(
             (
-                small.reshape(h * w, -1),
+                small.reshape(h * w, -1).astype(np.float32),
                 prior.ravel(),
                 np.zeros((h * w, 2), dtype=np.int64),
                 np.zeros((h * w, 4)),
@@ -685,6 +717,14 @@ def _upsample(q: np.ndarray, f: int, shape: tuple[int, int]) -> np.ndarray:
     if big.shape != (H, W):
         big = np.pad(big, ((0, H - big.shape[0]), (0, W - big.shape[1])), mode="edge")
     return np.clip(big, 0.0, 1.0)
+
+
+def _band(q: np.ndarray, f: int) -> np.ndarray:
+    """Pixels within ``f`` of a pixel whose upsampled label is not 0 or 1."""
+    from scipy.ndimage import binary_dilation
+
+    mixed = (q > 0.0) & (q < 1.0)
+    return np.asarray(binary_dilation(mixed, iterations=max(1, f)), dtype=bool)
 
 
 def _border_fraction(mask: np.ndarray) -> float:
