@@ -138,3 +138,12 @@ def test_bad_input_is_one_line_exit_2(
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["kmeans", str(tmp_path / "absent.csv")], capsys)
     assert code == 2 and "cannot read" in err
+
+
+def test_plot(faithful_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "gmm.png"
+    code, _, _ = run(
+        ["gmm", str(faithful_csv), "--select", "1-2", "--seed", "0", "--plot", str(png)], capsys
+    )
+    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG"

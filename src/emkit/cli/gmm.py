@@ -122,6 +122,37 @@ def _selection_table(rows: list[SelectionRow], best: tuple[int, str]) -> Table:
     return table
 
 
+def _write_plot(
+    path: Path, model: GaussianMixture, X: np.ndarray, names: list[str], selection: Any
+) -> None:
+    import io
+
+    try:
+        from emkit.models.gaussian_plot import (
+            _pyplot,
+            plot_bic,
+            plot_log_likelihood,
+            plot_responsibilities,
+        )
+
+        plt = _pyplot()
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    panels = 3 if selection is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5))
+    ax = plot_responsibilities(model, X, ax=axes[0])
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    plot_log_likelihood(model, ax=axes[1])
+    if selection is not None:
+        plot_bic(selection, ax=axes[2])
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write(path, buffer.getvalue())
+
+
 @app.command()
 def gmm(
     data: Path = typer.Argument(..., help="CSV (header row) or Parquet file."),
@@ -155,6 +186,13 @@ def gmm(
     save_model: Path | None = typer.Option(
         None, "--save-model", help="Also save the model (PATH.json + PATH.npz)."
     ),
+    plot: Path | None = typer.Option(
+        None,
+        "--plot",
+        help="Write a PNG: the first two columns coloured by responsibilities with component "
+        "ellipses, the log-likelihood per iteration, and the BIC curves with --select "
+        "(needs matplotlib).",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
     """Fit a Gaussian mixture to the numeric columns of a CSV or Parquet file."""
@@ -165,6 +203,8 @@ def gmm(
     if not select and len(types) > 1:
         raise UsageError("give one --covariance type, or several together with --select")
     names, X = read_table(data, _columns(columns))
+    if plot is not None and X.shape[1] < 2:
+        raise UsageError("--plot needs at least two columns (it draws the first two)")
     options: dict[str, Any] = {
         "init": init,
         "reg_covar": reg_covar,
@@ -206,6 +246,8 @@ def gmm(
         summary["selection"] = selection
     if save_model is not None:
         model.save(save_model)
+    if plot is not None:
+        _write_plot(plot, model, X, names, result if select else None)
     _finish(summary, output, as_json, labels, model.predict_proba(X), model.predict(X))
     if as_json:
         return

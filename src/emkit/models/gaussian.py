@@ -601,9 +601,13 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         if self.init == "kmeans":
             from emkit.models.kmeans import KMeans
 
+            # a start needs no exact Lloyd fixed point: stop when the inertia per row changes
+            # by less than 1e-6 of the data's variance (scale-free, like scikit-learn's tol)
+            tol = 1e-6 * float(np.mean(np.var(X, axis=0, dtype=np.float64)))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                labels = KMeans(K, n_init=1, random_state=rng).fit(X, sample_weight=weight).labels_
+                kmeans = KMeans(K, n_init=1, random_state=rng, tol=tol)
+                labels = kmeans.fit(X, sample_weight=weight).labels_
             resp = np.zeros((n, K))
             resp[np.arange(n), labels] = 1.0
         elif self.init == "random":

@@ -44,7 +44,7 @@ def _sq_rows(A: np.ndarray) -> np.ndarray:
 
 
 def _block_rows(n_clusters: int, n_features: int) -> int:
-    return int(max(256, min(16384, 2**16 // max(1, n_clusters))))
+    return int(max(256, min(16384, 2**17 // max(1, n_clusters))))
 
 
 @dataclass
@@ -78,10 +78,11 @@ default='k-means++'
         Number of seedings; the run with the lowest inertia is kept.
     max_iter : int, default=300
         Maximum number of Lloyd iterations.
-    tol : float, default=0.0
-        Stop when the inertia per unit of sample weight changes by less than ``2 * tol``. The
-        default 0 runs to the exact fixed point (no row changes cluster), which Lloyd's algorithm
-        reaches in finitely many iterations.
+    tol : float, default=1e-12
+        Stop when half the inertia per unit of sample weight changes by less than ``tol``. At a
+        fixed point of Lloyd's algorithm (no row changes cluster) the centres repeat bit for bit
+        and the change is exactly 0, so the default stops there for data on ordinary scales;
+        with tiny-valued features (squared distances below ~1e-10) lower it or scale the data.
     hard : bool, default=True
         False gives soft k-means (EM for unit-variance spherical Gaussians with equal weights).
     random_state : int, RandomState or None, default=None
@@ -125,7 +126,7 @@ default='k-means++'
         init: Any = "k-means++",
         n_init: int = 1,
         max_iter: int = 300,
-        tol: float = 0.0,
+        tol: float = 1e-12,
         hard: bool = True,
         random_state: Any = None,
         warm_start: bool = False,
@@ -181,53 +182,57 @@ default='k-means++'
         centers, _ = kmeans_plusplus(X, self.n_clusters, sample_weight=w, random_state=rng)
         return KMeansParams(np.asarray(centers, dtype=np.float64))
 
-    def _frame(self, params: KMeansParams, dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _frame(self, params: KMeansParams, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The shift and the matrix ``A`` with ``[x - shift, 1] @ A = |mu_k|^2 - 2 (x . mu_k)``
+        (centres relative to the shift): one GEMM gives the distances up to ``|x|^2``."""
         C = params.cluster_centers
         shift = stable_shift(C)
         Cc = C - shift
-        return shift.astype(dtype), (-2.0 * Cc.T).astype(dtype), _sq_rows(Cc).astype(dtype)
+        A = np.vstack([-2.0 * Cc.T, _sq_rows(Cc)[None, :]])
+        return shift.astype(dtype), np.ascontiguousarray(A, dtype=dtype)
 
     def _half_dist(
-        self, X: np.ndarray, frame: tuple[np.ndarray, np.ndarray, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Shifted rows, ``|x - mu_k|^2 - |x|^2`` for every k, and ``|x|^2``."""
-        shift, minus_2ct, c2 = frame
-        Xc = X - shift
-        G = Xc @ minus_2ct
-        G += c2
-        return Xc, G, _sq_rows(Xc)
+        self, X: np.ndarray, frame: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Shifted rows (with a column of ones) and ``|x - mu_k|^2 - |x|^2`` for every k."""
+        shift, A = frame
+        n, d = X.shape
+        Xa = np.empty((n, d + 1), dtype=X.dtype)
+        np.subtract(X, shift, out=Xa[:, :d])
+        Xa[:, d] = 1.0
+        return Xa, Xa @ A
 
     def log_joint(self, batch: Batch, params: KMeansParams) -> np.ndarray:
-        frame = self._frame(params, batch.X.dtype)
-        _, G, x2 = self._half_dist(batch.X, frame)
-        G += x2[:, None]
+        Xa, G = self._half_dist(batch.X, self._frame(params, batch.X.dtype))
+        G += _sq_rows(Xa)[:, None] - 1.0
         np.maximum(G, 0.0, out=G)
         G *= -0.5
         return G
 
     def e_step(self, batch: Batch, params: KMeansParams, ctx: StepContext) -> Stats:
-        from scipy.sparse import csc_matrix
-
         X, weight = batch.X, batch.weight
         n, d = X.shape
         K = self.n_clusters
         frame = self._frame(params, X.dtype)
         step = _block_rows(K, d)
-        one_per_column = np.arange(step + 1)
 
         def block(s: int) -> _Partial:
             w = weight[s : s + step]
-            Xc, G, x2 = self._half_dist(X[s : s + step], frame)
+            Xa, G = self._half_dist(X[s : s + step], frame)
+            x2 = _sq_rows(Xa) - 1.0  # |x - shift|^2 (the column of ones adds 1)
             if ctx.hard:
-                # the arg-max of ctx.posterior, with the one-hot matrix kept sparse
+                # the arg-max of ctx.posterior; the rows of each cluster (and the column of
+                # ones, giving n_k) are then summed by one bincount over (label, feature) cells
+                rows = np.arange(len(w))
                 labels = np.argmin(G, axis=1)
-                best = np.take_along_axis(G, labels[:, None], axis=1)[:, 0]
+                best = G[rows, labels]
                 best += x2
-                np.maximum(best, 0.0, out=best)
-                loglik = -0.5 * float(np.dot(w, best))
-                onehot_t = csc_matrix((w, labels, one_per_column[: len(w) + 1]), shape=(K, len(w)))
-                sx = np.asarray(onehot_t @ Xc)
-                nk = np.bincount(labels, weights=w, minlength=K)
+                loglik = -0.5 * float(np.dot(w, np.maximum(best, 0.0)))
+                cells = (labels[:, None] * (d + 1) + np.arange(d + 1)).ravel()
+                sums = np.bincount(
+                    cells, weights=(Xa * w[:, None]).ravel(), minlength=K * (d + 1)
+                ).reshape(K, d + 1)
+                sx, nk = sums[:, :d], sums[:, d]
             else:
                 G += x2[:, None]
                 np.maximum(G, 0.0, out=G)
@@ -236,8 +241,8 @@ default='k-means++'
                 resp *= w[:, None]
                 loglik = float(np.dot(w, log_norm))
                 nk = resp.sum(axis=0, dtype=np.float64)
-                sx = resp.T @ Xc
-            return _Partial(loglik, nk, sx.astype(np.float64))
+                sx = resp.T @ Xa[:, :d]
+            return _Partial(loglik, nk.astype(np.float64), sx.astype(np.float64))
 
         total = reduce_blocks(block, _Partial.add, block_starts(n, step), n * K)
         # first moments about the shift; the M-step adds it back
