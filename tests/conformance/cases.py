@@ -238,3 +238,29 @@ CASES += [
     Case("gmm_diag", _gmm("diag"), _blobs(), independent_rows=True),
     Case("kmeans", lambda **kw: KMeans(2, **kw), _blobs(), independent_rows=True),
 ]
+
+
+@st.composite
+def _figure_ground(d: st.DrawFn) -> FitData:
+    """Pixel colours of a background and a foreground cluster (10 to 24 each, 1 to 3 channels),
+    with a prior that clamps some pixels to their own class and leans the others towards it."""
+    n_a = d(st.integers(10, 24))
+    n_b = d(st.integers(10, 24))
+    p = d(st.integers(1, 3))
+    rng = np.random.default_rng(d(st.integers(0, 2**31)))
+    X = np.vstack([rng.normal(0.0, 1.0, size=(n_a, p)), rng.normal(20.0, 1.0, size=(n_b, p))])
+    prior = np.concatenate(
+        [rng.choice([-np.inf, -4.0], size=n_a), rng.choice([np.inf, 4.0], size=n_b)]
+    )
+    prior[:5] = -np.inf  # enough clamped pixels that neither class starts from a handful
+    prior[n_a : n_a + 5] = np.inf
+    return FitData(X, {"prior": prior})
+
+
+def _figure_ground_mixture(**kw: Any) -> EMEstimator[Any]:
+    from emkit.image import FigureGroundMixture
+
+    return FigureGroundMixture(1, reg_covar=1e-6, **kw)
+
+
+CASES += [Case("figure_ground", _figure_ground_mixture, _figure_ground())]

@@ -16,6 +16,7 @@ from emkit.cli import report as _report  # noqa: F401  isort: skip
 from emkit.cli import topics as _topics  # noqa: F401  isort: skip
 from emkit.cli import lsh as _lsh  # noqa: F401  isort: skip
 from emkit.cli import crowd as _crowd  # noqa: F401  isort: skip
+from emkit.cli import segment as _segment  # noqa: F401  isort: skip
 from emkit.cli import gmm as _gmm  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
