@@ -61,6 +61,7 @@ COURSE: list[tuple[str, str]] = [
 BUILTIN_SECTION_MODULES: tuple[str, ...] = (
     "emkit.report.section_annotators",
     "emkit.report.section_gmm",
+    "emkit.report.section_segmentation",
     "emkit.report.section_motif",
     "emkit.report.section_topics",
     "emkit.report.section_lsh",
