@@ -11,21 +11,8 @@ import pytest
 import typer
 
 from emkit import BinomialMixture, __version__
-from emkit.cli import app, main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["emkit", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
+from emkit.cli import app
+from tests._cli import run_cli as run
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from emkit import BernoulliMixture, BinomialMixture
-from emkit.cli import main
 from emkit.examples.genetic_linkage import GeneticLinkage
 from emkit.report import (
     COURSE,
@@ -42,24 +41,10 @@ from emkit.report.fit import (
     register_model_report,
 )
 from emkit.report.sections import load_section_modules, missing_requirements
+from tests._cli import run_cli as run
 from tests._demo import demo_report_dir
 
 DATA_URI = re.compile(r'<img src="data:(image/svg\+xml|image/png);base64,([A-Za-z0-9+/=]+)"')
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    capsys.readouterr()  # only this command's output
-    old = sys.argv
-    sys.argv = ["emkit", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
