@@ -23,7 +23,11 @@ from emkit.io import atomic_write
 __all__ = [
     "CHUNK_ROWS_OPTION",
     "EXECUTOR_OPTION",
+    "HARD_OPTION",
+    "N_INIT_OPTION",
+    "PROGRESS_OPTION",
     "SCHEDULER_OPTION",
+    "SEED_OPTION",
     "ExecutorName",
     "UsageError",
     "app",
@@ -121,6 +125,12 @@ SCHEDULER_OPTION = typer.Option(
     help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) for --executor dask. "
     "Default: a local cluster of worker processes, started for this run.",
 )
+# options every fitting command shares
+HARD_OPTION = typer.Option(False, "--hard", help="Hard (classification) EM.")
+SEED_OPTION = typer.Option(None, "--seed", help="Random seed for the starting points.")
+N_INIT_OPTION = typer.Option(1, "--n-init", help="Random restarts; the best is kept.")
+PROGRESS_OPTION = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr.")
+
 CHUNK_ROWS_OPTION = typer.Option(
     None,
     "--chunk-rows",

@@ -11,7 +11,17 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from emkit.cli._app import UsageError, app, console, emit_json, fit_progress
+from emkit.cli._app import (
+    HARD_OPTION,
+    N_INIT_OPTION,
+    PROGRESS_OPTION,
+    SEED_OPTION,
+    UsageError,
+    app,
+    console,
+    emit_json,
+    fit_progress,
+)
 from emkit.exceptions import ConvergenceWarning, DataError
 from emkit.io import atomic_write
 
@@ -33,10 +43,6 @@ _PLOT = typer.Option(None, "--plot", help="Write the figures (PNG) into this fol
 _JSON = typer.Option(False, "--json", help="Print a JSON summary on stdout.")
 _MAX_ITER = typer.Option(500, "--max-iter", help="Maximum EM iterations.")
 _TOL = typer.Option(1e-8, "--tol", help="Tolerance on the change of log-likelihood per answer.")
-_SEED = typer.Option(None, "--seed", help="Random seed (for --n-init > 1).")
-_N_INIT = typer.Option(1, "--n-init", help="Restarts; the best is kept.")
-_HARD = typer.Option(False, "--hard", help="Hard (classification) EM.")
-_PROGRESS = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr.")
 
 
 def _read(path: Path, **kw: Any) -> Any:
@@ -112,12 +118,12 @@ def annotators(
     workers_output: Path | None = _WORKERS,
     plot: Path | None = _PLOT,
     as_json: bool = _JSON,
-    hard: bool = _HARD,
-    seed: int | None = _SEED,
-    n_init: int = _N_INIT,
+    hard: bool = HARD_OPTION,
+    seed: int | None = SEED_OPTION,
+    n_init: int = N_INIT_OPTION,
     max_iter: int = _MAX_ITER,
     tol: float = _TOL,
-    progress: bool = _PROGRESS,
+    progress: bool = PROGRESS_OPTION,
 ) -> None:
     """Whom to trust among annotators who give numeric scores, and each task's true score."""
     from emkit.crowd.continuous import VARIANTS, ContinuousAnnotators, select_variant
@@ -252,12 +258,12 @@ def labels(
     workers_output: Path | None = _WORKERS,
     plot: Path | None = _PLOT,
     as_json: bool = _JSON,
-    hard: bool = _HARD,
-    seed: int | None = _SEED,
-    n_init: int = _N_INIT,
+    hard: bool = HARD_OPTION,
+    seed: int | None = SEED_OPTION,
+    n_init: int = N_INIT_OPTION,
     max_iter: int = typer.Option(100, "--max-iter", help="Maximum EM iterations."),
     tol: float = typer.Option(1e-7, "--tol", help="Tolerance per answer."),
-    progress: bool = _PROGRESS,
+    progress: bool = PROGRESS_OPTION,
 ) -> None:
     """True labels from crowd answers: Dawid-Skene, one-coin Dawid-Skene or majority vote."""
     from emkit.crowd.categorical import DawidSkene, MajorityVote, OneCoinDawidSkene

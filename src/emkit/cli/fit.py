@@ -13,7 +13,11 @@ from emkit.base import MixtureEstimator
 from emkit.cli._app import (
     CHUNK_ROWS_OPTION,
     EXECUTOR_OPTION,
+    HARD_OPTION,
+    N_INIT_OPTION,
+    PROGRESS_OPTION,
     SCHEDULER_OPTION,
+    SEED_OPTION,
     ExecutorName,
     UsageError,
     app,
@@ -32,12 +36,8 @@ _COMPONENTS = typer.Option(2, "-k", "--components", help="Number of mixture comp
 _OUTPUT = typer.Option(None, "-o", "--output", help="Write the fitted parameters as JSON here.")
 _JSON = typer.Option(False, "--json", help="Print the fitted parameters as JSON on stdout.")
 _SAVE = typer.Option(None, "--save-model", help="Also save the model (PATH.json + PATH.npz).")
-_HARD = typer.Option(False, "--hard", help="Hard (classification) EM.")
-_SEED = typer.Option(None, "--seed", help="Random seed for the starting points.")
-_N_INIT = typer.Option(1, "--n-init", help="Random restarts; the best is kept.")
 _MAX_ITER = typer.Option(200, "--max-iter", help="Maximum EM iterations.")
 _TOL = typer.Option(1e-8, "--tol", help="Tolerance on the change of mean log-likelihood.")
-_PROGRESS = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr.")
 
 
 def fit_summary(model: MixtureEstimator[Any], columns: list[str]) -> dict[str, Any]:
@@ -110,12 +110,12 @@ def binomial(
     output: Path | None = _OUTPUT,
     as_json: bool = _JSON,
     save_model: Path | None = _SAVE,
-    hard: bool = _HARD,
-    seed: int | None = _SEED,
-    n_init: int = _N_INIT,
+    hard: bool = HARD_OPTION,
+    seed: int | None = SEED_OPTION,
+    n_init: int = N_INIT_OPTION,
     max_iter: int = _MAX_ITER,
     tol: float = _TOL,
-    progress: bool = _PROGRESS,
+    progress: bool = PROGRESS_OPTION,
     executor: ExecutorName | None = EXECUTOR_OPTION,
     scheduler: str | None = SCHEDULER_OPTION,
     chunk_rows: int | None = CHUNK_ROWS_OPTION,
@@ -157,12 +157,12 @@ def bernoulli(
     output: Path | None = _OUTPUT,
     as_json: bool = _JSON,
     save_model: Path | None = _SAVE,
-    hard: bool = _HARD,
-    seed: int | None = _SEED,
-    n_init: int = _N_INIT,
+    hard: bool = HARD_OPTION,
+    seed: int | None = SEED_OPTION,
+    n_init: int = N_INIT_OPTION,
     max_iter: int = _MAX_ITER,
     tol: float = _TOL,
-    progress: bool = _PROGRESS,
+    progress: bool = PROGRESS_OPTION,
     executor: ExecutorName | None = EXECUTOR_OPTION,
     scheduler: str | None = SCHEDULER_OPTION,
     chunk_rows: int | None = CHUNK_ROWS_OPTION,

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["block_starts", "reduce_blocks", "stable_shift"]
+__all__ = ["block_starts", "reduce_blocks", "sq_rows", "stable_shift"]
 
 T = TypeVar("T")
 
@@ -29,6 +29,11 @@ def _n_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
+
+
+def sq_rows(A: np.ndarray) -> np.ndarray:
+    """Squared Euclidean norm of each row of ``A``."""
+    return np.einsum("ij,ij->i", A, A)
 
 
 def block_starts(n_rows: int, step: int) -> list[int]:

@@ -38,7 +38,7 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ConvergenceWarning, ParameterError
-from emkit.models._blocks import block_starts, reduce_blocks, stable_shift
+from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
 from emkit.stats import Stats
 
 __all__ = [
@@ -95,10 +95,6 @@ class _Prepared:
     a: np.ndarray  # kind-specific
     b: np.ndarray  # kind-specific
     c: np.ndarray  # kind-specific
-
-
-def _sq_rows(A: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", A, A)
 
 
 # -- full -----------------------------------------------------------------------------------
@@ -171,13 +167,13 @@ def _n_cov_full(K: int, d: int) -> int:
 def _tied_prepare(params: GaussianParams, shift: np.ndarray, dtype: Any) -> tuple[np.ndarray, ...]:
     L = params.precisions_cholesky
     Mw = (params.means - shift) @ L
-    return L.astype(dtype), Mw.astype(dtype), _sq_rows(Mw).astype(dtype)
+    return L.astype(dtype), Mw.astype(dtype), sq_rows(Mw).astype(dtype)
 
 
 def _tied_log_gauss(Xc: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
     Z = Xc @ p.a
     maha = Z @ (-2.0 * p.b.T)
-    maha += _sq_rows(Z)[:, None]
+    maha += sq_rows(Z)[:, None]
     maha += p.c
     np.maximum(maha, 0.0, out=maha)
     return maha, Z

@@ -21,7 +21,7 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
-from emkit.models._blocks import block_starts, reduce_blocks, stable_shift
+from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
 from emkit.stats import Stats
 
 __all__ = ["KMeans", "KMeansParams"]
@@ -37,10 +37,6 @@ class KMeansParams:
     """
 
     cluster_centers: np.ndarray
-
-
-def _sq_rows(A: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", A, A)
 
 
 def _block_rows(n_clusters: int, n_features: int) -> int:
@@ -188,7 +184,7 @@ default='k-means++'
         C = params.cluster_centers
         shift = stable_shift(C)
         Cc = C - shift
-        A = np.vstack([-2.0 * Cc.T, _sq_rows(Cc)[None, :]])
+        A = np.vstack([-2.0 * Cc.T, sq_rows(Cc)[None, :]])
         return shift.astype(dtype), np.ascontiguousarray(A, dtype=dtype)
 
     def _half_dist(
@@ -204,7 +200,7 @@ default='k-means++'
 
     def log_joint(self, batch: Batch, params: KMeansParams) -> np.ndarray:
         Xa, G = self._half_dist(batch.X, self._frame(params, batch.X.dtype))
-        G += _sq_rows(Xa)[:, None] - 1.0
+        G += sq_rows(Xa)[:, None] - 1.0
         np.maximum(G, 0.0, out=G)
         G *= -0.5
         return G
@@ -219,7 +215,7 @@ default='k-means++'
         def block(s: int) -> _Partial:
             w = weight[s : s + step]
             Xa, G = self._half_dist(X[s : s + step], frame)
-            x2 = _sq_rows(Xa) - 1.0  # |x - shift|^2 (the column of ones adds 1)
+            x2 = sq_rows(Xa) - 1.0  # |x - shift|^2 (the column of ones adds 1)
             if ctx.hard:
                 # the arg-max of ctx.posterior; the rows of each cluster (and the column of
                 # ones, giving n_k) are then summed by one bincount over (label, feature) cells
