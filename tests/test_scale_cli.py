@@ -77,3 +77,36 @@ def test_executor_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
         capsys,
     )
     assert code == 2 and "X[50, 1] = 2" in err and "rows 200:300" in err
+
+
+@pytest.mark.parametrize("command", ["gmm", "kmeans"])
+def test_gmm_and_kmeans_stream_a_parquet_file(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The streamed fit writes the in-memory model and the same labels CSV, block by block."""
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(0, 1, (1500, 3)), rng.normal(6, 1, (1500, 3))])
+    path = tmp_path / "x.parquet"
+    pq.write_table(pa.table({f"x{j}": X[:, j] for j in range(3)}), path, row_group_size=400)
+    base = [command, str(path), "-k", "2", "--max-iter", "15"]
+    outs = {}
+    for executor in ("memory", "stream"):
+        labels = tmp_path / f"{executor}.csv"
+        extra = ["--executor", executor, "--chunk-rows", "700", "--labels", str(labels)]
+        outs[executor] = fit_json([*base, *extra], capsys)
+    key = "means" if command == "gmm" else "cluster_centers"
+    np.testing.assert_allclose(outs["stream"][key], outs["memory"][key], rtol=1e-9)  # type: ignore[arg-type]
+    assert outs["stream"]["columns"] == ["x0", "x1", "x2"]
+    memory_rows = (tmp_path / "memory.csv").read_text().splitlines()
+    assert (tmp_path / "stream.csv").read_text().splitlines() == memory_rows
+    assert len(memory_rows) == 1 + 3000 and memory_rows[0] == "label,p0,p1"
+    labels = np.array([int(r.split(",")[0]) for r in memory_rows[1:]])
+    assert len(set(labels[:1500])) == 1 and len(set(labels[1500:])) == 1  # the two blobs
+
+
+def test_gmm_select_runs_in_memory_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(100, 2)))
+    code, _, err = run(
+        ["gmm", str(tmp_path / "x.npy"), "--select", "1-2", "--executor", "stream"], capsys
+    )
+    assert code == 2 and "--select fits its grid in memory" in err

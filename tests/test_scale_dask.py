@@ -147,3 +147,20 @@ def test_fit_survives_a_worker_killed_mid_fit(client: Any) -> None:
     _same(ref, model)  # recomputed chunks, same answer
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker
     assert killed[0] not in client.run(os.getpid)
+
+
+def test_gmm_cli_on_a_scheduler_address(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from emkit import GaussianMixture
+    from tests.test_cli import run
+
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(0, 1, (2000, 2)), rng.normal(5, 2, (2000, 2))])
+    np.save(tmp_path / "x.npy", X)
+    args = ["gmm", str(tmp_path / "x.npy"), "-k", "2", "--json", "--no-progress", "--seed", "1"]
+    args += ["--max-iter", "5", "--tol", "0", "--chunk-rows", "1000"]
+    code, out, err = run([*args, "--scheduler", client.scheduler.address], capsys)
+    assert code == 0, err
+    ref = GaussianMixture(2, init="kmeans", random_state=1, max_iter=5, tol=0.0).fit(X)
+    np.testing.assert_allclose(json.loads(out)["means"], ref.means_, rtol=1e-9)

@@ -7,6 +7,7 @@ by BIC (the table is printed, and included in the JSON).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -14,62 +15,61 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from emkit.cli._app import UsageError, app, console, emit_json, fit_progress
-from emkit.io import atomic_write
+from emkit.cli._app import (
+    CHUNK_ROWS_OPTION,
+    EXECUTOR_OPTION,
+    HARD_OPTION,
+    N_INIT_OPTION,
+    PROGRESS_OPTION,
+    SCHEDULER_OPTION,
+    SEED_OPTION,
+    ExecutorName,
+    UsageError,
+    app,
+    console,
+    emit_json,
+    fit_progress,
+    open_columns,
+    use_executor,
+)
+from emkit.io import atomic_write, atomic_writer
 from emkit.models import GaussianMixture, KMeans
 from emkit.models.selection import SelectionRow, parse_range, select_gaussian_mixture
-from emkit.tabular import read_numeric_csv
+from emkit.sources import RowSource
 
-__all__ = ["gmm", "kmeans", "read_table"]
+__all__ = ["gmm", "kmeans"]
 
 _COVARIANCES = ("full", "tied", "diag", "spherical")
-
-
-def read_table(path: Path, columns: list[str] | None) -> tuple[list[str], np.ndarray]:
-    """Numeric columns of a CSV file, or of a Parquet file (``.parquet``/``.pq``, needs pyarrow)."""
-    if path.suffix.lower() not in (".parquet", ".pq"):
-        return read_numeric_csv(path, columns)
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise UsageError(
-            "reading Parquet needs pyarrow: pip install 'emkit[parquet]' (or convert to CSV)"
-        ) from None
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {str(path)!r} as Parquet: {exc}") from exc
-    names = list(table.column_names) if columns is None else columns
-    missing = [c for c in names if c not in table.column_names]
-    if missing:
-        raise UsageError(
-            f"unknown column {missing[0]!r} in {str(path)!r}; available: {table.column_names}"
-        )
-    try:
-        values = np.column_stack(
-            [np.asarray(table.column(c).to_numpy(), dtype=np.float64) for c in names]
-        )
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{str(path)!r}: a selected column is not numeric ({exc})") from exc
-    if values.shape[0] == 0:
-        raise UsageError(f"{str(path)!r} has no rows")
-    if not np.all(np.isfinite(values)):
-        row, col = np.argwhere(~np.isfinite(values))[0]
-        raise UsageError(f"{str(path)!r} row {row}, column {names[col]!r} is missing or not finite")
-    return names, values
 
 
 def _columns(text: str | None) -> list[str] | None:
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
 
-def _write_assignments(path: Path, proba: np.ndarray, labels: np.ndarray) -> None:
-    lines = ["label," + ",".join(f"p{k}" for k in range(proba.shape[1]))]
-    lines += [
-        f"{label}," + ",".join(f"{p:.10g}" for p in row)
-        for label, row in zip(labels, proba, strict=True)
-    ]
-    atomic_write(path, ("\n".join(lines) + "\n").encode())
+_PLOT_ROWS = 50_000  # rows drawn in --plot (a sample of larger inputs)
+_WRITE_ROWS = 65_536  # rows predicted and written at a time
+
+
+def _sample(X: np.ndarray | RowSource, size: int) -> np.ndarray:
+    """All rows of a small input; evenly spaced rows of a large one (for plots)."""
+    n = X.shape[0]
+    index = np.arange(n) if n <= size else np.linspace(0, n - 1, size).astype(np.intp)
+    return X.take(index) if isinstance(X, RowSource) else np.asarray(X)[index]
+
+
+def _write_assignments(path: Path, X: np.ndarray | RowSource, predict: Any, k: int) -> None:
+    """CSV of the label and the K probabilities of every row, computed block by block so that a
+    streamed input is never loaded whole; the file appears only once it is complete."""
+    header = "label," + ",".join(f"p{j}" for j in range(k)) + "\n"
+    with atomic_writer(path) as fh:
+        fh.write(header.encode())
+        for start in range(0, X.shape[0], _WRITE_ROWS):
+            block = X[start : start + _WRITE_ROWS]
+            proba, labels = predict(np.asarray(block))
+            table = np.column_stack([labels, proba])
+            buffer = io.StringIO()
+            np.savetxt(buffer, table, fmt=["%d"] + ["%.10g"] * k, delimiter=",")
+            fh.write(buffer.getvalue().encode())
 
 
 def _finish(
@@ -77,12 +77,13 @@ def _finish(
     output: Path | None,
     as_json: bool,
     labels_path: Path | None,
-    proba: np.ndarray,
-    labels: np.ndarray,
+    X: np.ndarray | RowSource,
+    predict: Any,
+    k: int,
 ) -> None:
     # write everything only after the fit succeeded: no half-written outputs on error
     if labels_path is not None:
-        _write_assignments(labels_path, proba, labels)
+        _write_assignments(labels_path, X, predict, k)
     if output is not None:
         emit_json(summary, output)
     if as_json:
@@ -125,8 +126,6 @@ def _selection_table(rows: list[SelectionRow], best: tuple[int, str]) -> Table:
 def _write_plot(
     path: Path, model: GaussianMixture, X: np.ndarray, names: list[str], selection: Any
 ) -> None:
-    import io
-
     try:
         from emkit.models.gaussian_plot import (
             _pyplot,
@@ -173,9 +172,9 @@ def gmm(
         "kmeans", "--init", help="kmeans, k-means++, random or random_from_data."
     ),
     reg_covar: float = typer.Option(1e-6, "--reg-covar", help="Added to covariance diagonals."),
-    hard: bool = typer.Option(False, "--hard", help="Hard (classification) EM."),
-    n_init: int = typer.Option(1, "--n-init", help="Restarts; the best is kept."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    hard: bool = HARD_OPTION,
+    n_init: int = N_INIT_OPTION,
+    seed: int | None = SEED_OPTION,
     max_iter: int = typer.Option(200, "--max-iter", help="Maximum EM iterations."),
     tol: float = typer.Option(1e-6, "--tol", help="Tolerance on the mean log-likelihood."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the model as JSON."),
@@ -193,7 +192,10 @@ def gmm(
         "ellipses, the log-likelihood per iteration, and the BIC curves with --select "
         "(needs matplotlib).",
     ),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    progress: bool = PROGRESS_OPTION,
+    executor: ExecutorName | None = EXECUTOR_OPTION,
+    scheduler: str | None = SCHEDULER_OPTION,
+    chunk_rows: int | None = CHUNK_ROWS_OPTION,
 ) -> None:
     """Fit a Gaussian mixture to the numeric columns of a CSV or Parquet file."""
     types = _columns(covariance) or (list(_COVARIANCES) if select else ["full"])
@@ -202,7 +204,7 @@ def gmm(
         raise UsageError(f"--covariance {bad[0]!r} is not one of {', '.join(_COVARIANCES)}")
     if not select and len(types) > 1:
         raise UsageError("give one --covariance type, or several together with --select")
-    names, X = read_table(data, _columns(columns))
+    names, X = open_columns(data, _columns(columns))
     if plot is not None and X.shape[1] < 2:
         raise UsageError("--plot needs at least two columns (it draws the first two)")
     options: dict[str, Any] = {
@@ -214,6 +216,9 @@ def gmm(
     }
     selection: dict[str, Any] | None = None
     if select:
+        if executor not in (None, ExecutorName.memory) or scheduler is not None:
+            raise UsageError("--select fits its grid in memory: drop --executor/--scheduler")
+        X = np.asarray(X)
         ks = parse_range(select)
         total = len(ks) * len(types)
         with fit_progress("BIC grid", total, progress) as callback:
@@ -239,16 +244,24 @@ def gmm(
         model = GaussianMixture(
             components, covariance_type=types[0], n_init=n_init, random_state=seed, **options
         )
-        with fit_progress("GaussianMixture", max_iter, progress) as callback:
-            model.fit(X, callbacks=[callback])
+        with (
+            use_executor(executor, scheduler, chunk_rows) as where,
+            fit_progress("GaussianMixture", max_iter, progress) as callback,
+        ):
+            model.fit(X, callbacks=[callback], executor=where)
     summary = _gmm_summary(model, names)
     if selection is not None:
         summary["selection"] = selection
     if save_model is not None:
         model.save(save_model)
     if plot is not None:
-        _write_plot(plot, model, X, names, result if select else None)
-    _finish(summary, output, as_json, labels, model.predict_proba(X), model.predict(X))
+        _write_plot(plot, model, _sample(X, _PLOT_ROWS), names, result if select else None)
+
+    def predict(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        proba = model.predict_proba(block)
+        return proba, np.argmax(proba, axis=1)
+
+    _finish(summary, output, as_json, labels, X, predict, model.n_components)
     if as_json:
         return
     if selection is not None:
@@ -277,7 +290,7 @@ def kmeans(
     clusters: int = typer.Option(8, "-k", "--clusters", help="Number of clusters."),
     init: str = typer.Option("k-means++", "--init", help="k-means++ or random."),
     n_init: int = typer.Option(1, "--n-init", help="Restarts; the lowest inertia is kept."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    seed: int | None = SEED_OPTION,
     max_iter: int = typer.Option(300, "--max-iter", help="Maximum Lloyd iterations."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the model as JSON."),
     labels: Path | None = typer.Option(None, "--labels", help="Write a CSV of labels."),
@@ -285,13 +298,19 @@ def kmeans(
     save_model: Path | None = typer.Option(
         None, "--save-model", help="Also save the model (PATH.json + PATH.npz)."
     ),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    progress: bool = PROGRESS_OPTION,
+    executor: ExecutorName | None = EXECUTOR_OPTION,
+    scheduler: str | None = SCHEDULER_OPTION,
+    chunk_rows: int | None = CHUNK_ROWS_OPTION,
 ) -> None:
     """k-means (Lloyd's algorithm, hard EM) on the numeric columns of a CSV or Parquet file."""
-    names, X = read_table(data, _columns(columns))
+    names, X = open_columns(data, _columns(columns))
     model = KMeans(clusters, init=init, n_init=n_init, random_state=seed, max_iter=max_iter)
-    with fit_progress("KMeans", max_iter, progress) as callback:
-        model.fit(X, callbacks=[callback])
+    with (
+        use_executor(executor, scheduler, chunk_rows) as where,
+        fit_progress("KMeans", max_iter, progress) as callback,
+    ):
+        model.fit(X, callbacks=[callback], executor=where)
     summary = {
         "model": "KMeans",
         "columns": names,
@@ -303,8 +322,13 @@ def kmeans(
     }
     if save_model is not None:
         model.save(save_model)
-    onehot = np.eye(clusters)[model.labels_]
-    _finish(summary, output, as_json, labels, onehot, model.labels_)
+    eye = np.eye(clusters)
+
+    def predict(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        label = model.predict(block)
+        return eye[label], label
+
+    _finish(summary, output, as_json, labels, X, predict, clusters)
     if as_json:
         return
     table = Table(title=f"KMeans: inertia {model.inertia_:.6g}")
@@ -312,7 +336,7 @@ def kmeans(
     table.add_column("size", justify="right")
     for c in names:
         table.add_column(c, justify="right")
-    sizes = np.bincount(model.labels_, minlength=clusters)
+    sizes = np.bincount(model.labels_, minlength=clusters)  # labels_ of every row (see KMeans)
     for k in range(clusters):
         table.add_row(str(k), str(sizes[k]), *(f"{v:.6g}" for v in model.cluster_centers_[k]))
     console.print(table)
