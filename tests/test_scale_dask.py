@@ -164,3 +164,25 @@ def test_gmm_cli_on_a_scheduler_address(
     assert code == 0, err
     ref = GaussianMixture(2, init="kmeans", random_state=1, max_iter=5, tol=0.0).fit(X)
     np.testing.assert_allclose(json.loads(out)["means"], ref.means_, rtol=1e-9)
+
+
+def _threads_here(batch: Any) -> Any:
+    from emkit._threads import cpu_threads
+
+    return cpu_threads()
+
+
+def test_block_threads_are_capped_at_the_workers_threads(client: Any) -> None:
+    """2 single-thread workers on 2 cores must not each start a 2-thread block pool."""
+    from emkit._threads import cpu_threads, limit_threads
+    from emkit.executors.dask import _apply
+
+    futures = [
+        client.submit(_apply, None, _threads_here, workers=[w], pure=False)
+        for w in client.scheduler_info()["workers"]
+    ]
+    assert client.gather(futures) == [1, 1]
+    with limit_threads(1):
+        assert cpu_threads() == 1
+    with limit_threads(None):
+        assert cpu_threads() >= 1

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from emkit._threads import limit_threads
 from emkit.data import Batch
 from emkit.exceptions import DataError, ParameterError
 from emkit.executors._rows import (
@@ -69,8 +70,20 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _worker_threads() -> int | None:
+    """Thread count of the Dask worker running this task (None outside a worker)."""
+    from distributed import get_worker
+
+    try:
+        return int(get_worker().state.nthreads)
+    except (ValueError, AttributeError):
+        return None
+
+
 def _apply(batch: Batch, fn: Callable[[Batch], Stats]) -> Stats:
-    return fn(batch)
+    # the model's block threads share the worker's cores with its other tasks (and workers)
+    with limit_threads(_worker_threads()):
+        return fn(batch)
 
 
 def _sum(*parts: Stats) -> Stats:

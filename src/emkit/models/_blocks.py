@@ -9,12 +9,13 @@ they bring (and oversubscribe the cores).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
+
+from emkit._threads import cpu_threads
 
 __all__ = ["block_starts", "reduce_blocks", "sq_rows", "stable_shift"]
 
@@ -22,13 +23,6 @@ T = TypeVar("T")
 
 #: below this many scalar entries in the (rows, K, d) temporaries, run on the calling thread
 _PARALLEL_MIN_WORK = 2_000_000
-
-
-def _n_threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def sq_rows(A: np.ndarray) -> np.ndarray:
@@ -57,7 +51,7 @@ def reduce_blocks(
     work : int
         Size of the whole pass (rows x K x d): small passes run on the calling thread.
     """
-    threads = min(_n_threads(), len(starts))
+    threads = min(cpu_threads(), len(starts))
     if threads <= 1 or work < _PARALLEL_MIN_WORK:
         return _reduce_run(fn, add, starts)
     from threadpoolctl import threadpool_limits
