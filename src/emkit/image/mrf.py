@@ -25,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OFFSETS", "contrast_weights", "cut_energy", "graph_cut", "mean_field", "neighbour_sum"]
+__all__ = [
+    "OFFSETS",
+    "GridCut",
+    "contrast_weights",
+    "cut_energy",
+    "graph_cut",
+    "mean_field",
+    "neighbour_sum",
+]
 
 #: (row, column) offsets of the four forward neighbours the weight planes refer to
 OFFSETS: tuple[tuple[int, int], ...] = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -142,6 +150,73 @@ def _maxflow() -> Any:
     return maxflow
 
 
+class GridCut:
+    """Repeated exact min-cuts on one grid: fixed edge weights, changing unary terms.
+
+    The graph (nodes and the pairwise edges, the expensive part) is built once. Each
+    :meth:`cut` after the first only changes the terminal capacities by the difference of the
+    unary terms and resumes the max-flow from the previous flow and search trees (the dynamic
+    graph cuts of Kohli and Torr 2007, through Boykov-Kolmogorov's ``maxflow(reuse_trees=True)``);
+    the result is still the labelling of minimum energy. EM calls it once per E-step with colour
+    models that change less and less.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (4, H, W)
+        Edge weights (:func:`contrast_weights`).
+    """
+
+    def __init__(self, weights: np.ndarray) -> None:
+        maxflow = _maxflow()
+        self.weights = np.asarray(weights, dtype=np.float64)
+        _, h, w = self.weights.shape
+        self._graph = maxflow.Graph[float](h * w, 4 * h * w)
+        self._nodes = self._graph.add_grid_nodes((h, w))
+        for k, (dr, dc) in enumerate(OFFSETS):
+            structure = np.zeros((3, 3))
+            structure[1 + dr, 1 + dc] = 1.0
+            self._graph.add_grid_edges(
+                self._nodes, weights=self.weights[k], structure=structure, symmetric=True
+            )
+        # a clamp must outweigh every edge around the pixel
+        self._big = 1.0 + 2.0 * float(self.weights.sum(axis=0).max(initial=0.0)) * 4.0
+        self._unary: np.ndarray | None = None
+
+    def cut(self, logit: np.ndarray) -> np.ndarray:
+        """The labelling of minimum energy for these unary terms.
+
+        Parameters
+        ----------
+        logit : ndarray of shape (H, W)
+            Log-odds of foreground from each pixel's own evidence (the unary terms);
+            ``+inf``/``-inf`` clamp a pixel to foreground/background.
+
+        Returns
+        -------
+        ndarray of shape (H, W), bool
+            True for foreground.
+        """
+        big = self._big
+        a = np.clip(np.nan_to_num(logit, posinf=big, neginf=-big), -big, big)
+        if a.shape != self._nodes.shape:
+            raise ValueError(f"logit must have shape {self._nodes.shape}, got {a.shape}")
+        reuse = self._unary is not None
+        # source side = foreground: cutting a pixel's source edge (it goes to the sink,
+        # background) costs its foreground log-odds when positive; cutting its sink edge costs
+        # the opposite. Only the difference of the two capacities matters, so a change of the
+        # unary term is added to the residual capacities as it stands.
+        delta = a - self._unary if reuse else a
+        self._graph.add_grid_tedges(self._nodes, np.maximum(delta, 0.0), np.maximum(-delta, 0.0))
+        if reuse:
+            changed = delta != 0.0
+            if not np.any(changed):
+                return ~np.asarray(self._graph.get_grid_segments(self._nodes), dtype=bool)
+            self._graph.mark_grid_nodes(self._nodes[changed])
+        self._graph.maxflow(reuse_trees=reuse)
+        self._unary = a
+        return ~np.asarray(self._graph.get_grid_segments(self._nodes), dtype=bool)
+
+
 def graph_cut(logit: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The labelling of minimum energy (exact, by a min-cut on the grid).
 
@@ -157,23 +232,12 @@ def graph_cut(logit: np.ndarray, weights: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (H, W), bool
         True for foreground.
+
+    See Also
+    --------
+    GridCut : the same, repeated on one grid without rebuilding the graph.
     """
-    maxflow = _maxflow()
-    h, w = logit.shape
-    graph = maxflow.Graph[float]()
-    nodes = graph.add_grid_nodes((h, w))
-    for k, (dr, dc) in enumerate(OFFSETS):
-        structure = np.zeros((3, 3))
-        structure[1 + dr, 1 + dc] = 1.0
-        graph.add_grid_edges(nodes, weights=weights[k], structure=structure, symmetric=True)
-    # a clamp must outweigh every edge around the pixel
-    big = 1.0 + 2.0 * float(weights.sum(axis=0).max(initial=0.0)) * 4.0
-    a = np.clip(np.nan_to_num(logit, posinf=big, neginf=-big), -big, big)
-    # source side = foreground: cutting a pixel's source edge (it goes to the sink, background)
-    # costs its foreground log-odds when positive; cutting its sink edge costs the opposite
-    graph.add_grid_tedges(nodes, np.maximum(a, 0.0), np.maximum(-a, 0.0))
-    graph.maxflow()
-    return ~np.asarray(graph.get_grid_segments(nodes), dtype=bool)
+    return GridCut(weights).cut(logit)
 
 
 def cut_energy(labels: np.ndarray, weights: np.ndarray) -> float:

@@ -49,8 +49,21 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ConvergenceWarning, DataError
-from emkit.image.mrf import contrast_weights, cut_energy, graph_cut, mean_field, neighbour_sum
-from emkit.models.gaussian import GaussianMixture, GaussianParams
+from emkit.image.mrf import (
+    GridCut,
+    contrast_weights,
+    cut_energy,
+    graph_cut,
+    mean_field,
+    neighbour_sum,
+)
+from emkit.models._blocks import stable_shift
+from emkit.models.gaussian import (
+    GaussianMixture,
+    GaussianParams,
+    log_density_coefficients,
+    quadratic_features,
+)
 from emkit.stats import Stats
 
 __all__ = ["FigureGroundMixture", "Segmentation", "Segmenter"]
@@ -58,12 +71,30 @@ __all__ = ["FigureGroundMixture", "Segmentation", "Segmenter"]
 _MRF = one_of({None, "graphcut", "meanfield"})
 
 
-def _lse(a: np.ndarray) -> np.ndarray:
-    """``log sum exp`` along the last axis (rows of all ``-inf`` give ``-inf``)."""
-    m = np.max(a, axis=-1)
-    safe = np.where(np.isfinite(m), m, 0.0)
+def _class_softmax(L: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Posteriors within each class and ``log sum exp`` of each class.
+
+    ``L`` is a log joint in (component, pixel) layout, shape (2K, n): the reductions run over
+    the short first axis, vectorised along the pixels. Returns ``within`` of shape (2, K, n)
+    (each class's components' posteriors given the class; 0 where the class is impossible) and
+    ``lse`` of shape (2, n) (``-inf`` where the class is impossible).
+    """
+    Lc = L.reshape(2, K, -1)
+    top = Lc.max(axis=1)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    e = np.exp(Lc - safe[:, None, :])
+    total = e.sum(axis=1)
+    within = np.divide(e, total[:, None, :], out=np.zeros_like(e), where=total[:, None, :] > 0)
     with np.errstate(divide="ignore"):
-        return np.log(np.sum(np.exp(a - safe[..., None]), axis=-1)) + safe
+        lse = np.log(total) + safe
+    return within, lse
+
+
+def _odds(lse: np.ndarray) -> np.ndarray:
+    """Foreground log-odds from the classes' ``log sum exp`` (0 where both are impossible)."""
+    with np.errstate(invalid="ignore"):
+        a = lse[1] - lse[0]
+    return np.nan_to_num(a, nan=0.0, posinf=np.inf, neginf=-np.inf)
 
 
 def _log_sigmoid(a: np.ndarray) -> np.ndarray:
@@ -107,6 +138,9 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
     monotone: ClassVar[bool] = False  # reg_covar; and mean field is not monotone
 
     params_type = GaussianParams
+
+    #: the graph cut of the grid being fitted: (grid, edges, cut); only during ``fit``
+    _cut_cache: tuple[np.ndarray, np.ndarray, GridCut] | None = None
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "covariance_type": one_of({"full", "diag", "spherical"}),
@@ -210,16 +244,51 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
 
     def class_log_odds(self, batch: Batch, params: GaussianParams) -> np.ndarray:
         """Log-odds of foreground of each pixel from its own colour and prior: shape (n,)."""
-        return _class_log_odds(self.log_joint(batch, params), self.n_components)
+        L, _ = self._log_joint_t(batch.arrays[0], batch.arrays[1], params)
+        return _odds(_class_softmax(L, self.n_components)[1])
+
+    def _log_joint_t(
+        self, X: np.ndarray, prior: np.ndarray, params: GaussianParams
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The log joint in (component, pixel) layout, shape (2K, n), and the pixels'
+        :func:`~emkit.models.gaussian.quadratic_features` (one GEMM gives all components)."""
+        K = self.n_components
+        shift = stable_shift(params.means)
+        F = quadratic_features(X, shift)
+        L = log_density_coefficients(params, self.covariance_type, shift) @ F
+        L[:K] += _log_sigmoid(-prior)
+        L[K:] += _log_sigmoid(prior)
+        return L, F
+
+    def _grid_cut(self, batch: Batch) -> GridCut:
+        """The graph cut of this batch's grid, built on the first E-step of a fit and reused
+        (its result does not depend on the reuse: every cut is exact)."""
+        grid, edges = batch.arrays[2], batch.arrays[3]
+        cached = self._cut_cache
+        if cached is not None and cached[0] is grid and cached[1] is edges:
+            return cached[2]
+        h, w = self._grid_shape(batch)
+        cut = GridCut(edges.T.reshape(4, h, w))
+        self._cut_cache = (grid, edges, cut)
+        return cut
 
     # -- engine hooks -----------------------------------------------------------------------
+    def fit(
+        self, X: Any, y: Any = None, sample_weight: Any = None, **fit_kw: Any
+    ) -> FigureGroundMixture:
+        try:
+            super().fit(X, y, sample_weight, **fit_kw)
+        finally:
+            self._cut_cache = None
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_cut_cache", None)
+        return state
+
     def log_joint(self, batch: Batch, params: GaussianParams) -> np.ndarray:
-        X, prior = batch.arrays[0], batch.arrays[1]
-        K = self.n_components
-        lj = self._colour().log_joint(Batch((X,), batch.weight), params)
-        lj[:, :K] += _log_sigmoid(-prior)[:, None]
-        lj[:, K:] += _log_sigmoid(prior)[:, None]
-        return lj
+        return self._log_joint_t(batch.arrays[0], batch.arrays[1], params)[0].T
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> GaussianParams:
         X, prior = batch.arrays[0], batch.arrays[1]
@@ -237,9 +306,10 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
             if not np.any(w > 0):  # a class with no pixel at all: seed it from every pixel
                 w = batch.weight
             resp[:, c * K : (c + 1) * K] = _lloyd(X, w, K, rng) * w[:, None]
-        gm = self._colour()
-        params = gm._m_step_from_resp(Batch((X,), np.ones(X.shape[0])), resp)
-        return self._renormalise(params, resp.sum(axis=0))
+        shift = stable_shift(X)
+        moments = resp.T @ quadratic_features(X, shift).T
+        params = self._colour().params_from_moments(moments, shift)
+        return self._renormalise(params, moments[:, 0])
 
     def _renormalise(self, params: GaussianParams, nk: np.ndarray) -> GaussianParams:
         K = self.n_components
@@ -250,39 +320,55 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         )
 
     def e_step(self, batch: Batch, params: GaussianParams, ctx: StepContext) -> Stats:
-        X, weight = batch.X, batch.weight
+        X, prior, weight = batch.arrays[0], batch.arrays[1], batch.weight
         K = self.n_components
-        lj = self.log_joint(batch, params)
+        n = X.shape[0]
+        L, F = self._log_joint_t(X, prior, params)
+        within, lse = _class_softmax(L, K)
+        # the MRF acts on the classes only: an offset (2, n) of each class's log joint
+        offset = np.zeros((2, n))
         pairwise = 0.0
-        if self.mrf is not None:
+        if self.mrf == "graphcut":
+            cut = self._grid_cut(batch)
+            fg = cut.cut(_odds(lse).reshape(cut.weights.shape[1:]))
+            pairwise = cut_energy(fg, cut.weights)
+            fg = fg.ravel()
+            offset[0, fg] = -np.inf
+            offset[1, ~fg] = -np.inf
+        elif self.mrf == "meanfield":
             h, w = self._grid_shape(batch)
             edges = batch.arrays[3].T.reshape(4, h, w)
-            a = _class_log_odds(lj, K).reshape(h, w)
-            if self.mrf == "graphcut":
-                fg = graph_cut(a, edges).ravel()
-                lj[fg, :K] = -np.inf
-                lj[~fg, K:] = -np.inf
-                pairwise = cut_energy(fg.reshape(h, w), edges)
-            else:
-                q = mean_field(a, edges, n_sweeps=self.n_sweeps, hard=ctx.hard)
-                field = neighbour_sum(2.0 * q - 1.0, edges).ravel()
-                lj[:, :K] -= 0.5 * field[:, None]
-                lj[:, K:] += 0.5 * field[:, None]
-        resp, log_norm = ctx.posterior(lj)
-        resp *= weight[:, None]
-        stats = self._colour().accumulate(Batch((X,), weight), resp, params)
-        return stats.replace(
-            loglik=float(np.dot(weight, log_norm)) - pairwise,
-            weight=float(np.sum(weight, dtype=np.float64)),
+            q = mean_field(_odds(lse).reshape(h, w), edges, n_sweeps=self.n_sweeps, hard=ctx.hard)
+            field = neighbour_sum(2.0 * q - 1.0, edges).ravel()
+            offset[0] = -0.5 * field
+            offset[1] = 0.5 * field
+        if ctx.hard:
+            lj = (L.reshape(2, K, n) + offset[:, None, :]).reshape(2 * K, n)
+            resp_rows, log_norm = ctx.posterior(lj.T)
+            resp = resp_rows.T
+        else:
+            # the posterior factorises into the class posterior and the within-class one
+            cls = lse + offset
+            log_norm = np.logaddexp(cls[0], cls[1])
+            with np.errstate(invalid="ignore"):  # rows of all -inf are reported by the engine
+                resp = (within * np.exp(cls - log_norm)[:, None, :]).reshape(2 * K, n)
+        moments = (resp * weight) @ F.T
+        return Stats(
+            float(np.dot(weight, log_norm)) - pairwise,
+            float(np.sum(weight, dtype=np.float64)),
+            moments=moments,
         )
 
     def accumulate(self, batch: Batch, resp: np.ndarray, params: GaussianParams) -> Stats:
-        return self._colour().accumulate(Batch((batch.X,), batch.weight), resp, params)
+        F = quadratic_features(batch.X, stable_shift(params.means))
+        return Stats(moments=np.asarray(resp).T @ F.T)
 
     def m_step(self, stats: Stats, params: GaussianParams, ctx: StepContext) -> GaussianParams:
         K = self.n_components
-        nk = np.asarray(stats["nk"], dtype=np.float64)
-        new = self._colour().m_step(stats, params, ctx)
+        moments = np.asarray(stats["moments"], dtype=np.float64)
+        nk = moments[:, 0]
+        shift = stable_shift(params.means)
+        new = self._colour().params_from_moments(moments, shift, previous=params)
         new = self._renormalise(new, nk)
         # a class that lost every pixel keeps its colour model
         for c in (0, 1):
@@ -305,12 +391,6 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         K2, d = self.params_.means.shape
         cov = {"full": K2 * d * (d + 1) // 2, "diag": K2 * d, "spherical": K2}
         return int(cov[self.covariance_type] + K2 * d + K2 - 2)
-
-
-def _class_log_odds(lj: np.ndarray, K: int) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        a = _lse(lj[:, K:]) - _lse(lj[:, :K])
-    return np.nan_to_num(a, nan=0.0)  # nan: both classes impossible (cannot happen when valid)
 
 
 def _replace(new: np.ndarray, old: np.ndarray, part: slice) -> np.ndarray:
