@@ -28,6 +28,7 @@ import numpy as np
 __all__ = [
     "OFFSETS",
     "GridCut",
+    "contrast_beta",
     "contrast_weights",
     "cut_energy",
     "graph_cut",
@@ -50,7 +51,30 @@ def _pairs(h: int, w: int, dr: int, dc: int) -> tuple[tuple[slice, slice], tuple
     return (rows_src, cols_src), (rows_dst, cols_dst)
 
 
-def contrast_weights(image: np.ndarray, gamma: float) -> np.ndarray:
+def _square_differences(img: np.ndarray) -> list[np.ndarray]:
+    """``|x_i - x_j|^2`` of every neighbour pair, one plane per offset of :data:`OFFSETS`."""
+    h, w = img.shape[:2]
+    sq = []
+    for dr, dc in OFFSETS:
+        src, dst = _pairs(h, w, dr, dc)
+        diff = img[src] - img[dst]
+        sq.append(np.einsum("ijc,ijc->ij", diff, diff))
+    return sq
+
+
+def contrast_beta(image: np.ndarray) -> float:
+    r"""GrabCut's :math:`\beta = 1 / (2 \langle \lVert x_i - x_j \rVert^2 \rangle)` over all
+    neighbour pairs of the image (0 for a flat image)."""
+    return _beta(_square_differences(np.asarray(image, dtype=np.float64)))
+
+
+def _beta(sq: list[np.ndarray]) -> float:
+    count = sum(s.size for s in sq)
+    mean = sum(float(s.sum()) for s in sq) / max(count, 1)
+    return 0.0 if mean <= 0 else 1.0 / (2.0 * mean)
+
+
+def contrast_weights(image: np.ndarray, gamma: float, beta: float | None = None) -> np.ndarray:
     """GrabCut's contrast-sensitive Potts weights on the 8-connected grid.
 
     Parameters
@@ -60,6 +84,9 @@ def contrast_weights(image: np.ndarray, gamma: float) -> np.ndarray:
     gamma : float
         Strength of the smoothness term (GrabCut uses 50 for colours in 0..255 units of
         log-likelihood; the weights do not depend on the colour scale).
+    beta : float, optional
+        :func:`contrast_beta` of this image by default; give the whole image's to get the
+        weights of a crop of it exactly as they are in the whole image.
 
     Returns
     -------
@@ -68,14 +95,9 @@ def contrast_weights(image: np.ndarray, gamma: float) -> np.ndarray:
     """
     img = np.asarray(image, dtype=np.float64)
     h, w = img.shape[:2]
-    sq = []
-    for dr, dc in OFFSETS:
-        src, dst = _pairs(h, w, dr, dc)
-        diff = img[src] - img[dst]
-        sq.append(np.einsum("ijc,ijc->ij", diff, diff))
-    count = sum(s.size for s in sq)
-    mean = sum(float(s.sum()) for s in sq) / max(count, 1)
-    beta = 0.0 if mean <= 0 else 1.0 / (2.0 * mean)
+    sq = _square_differences(img)
+    if beta is None:
+        beta = _beta(sq)
     out = np.zeros((4, h, w))
     for k, ((dr, dc), s) in enumerate(zip(OFFSETS, sq, strict=True)):
         src, _ = _pairs(h, w, dr, dc)

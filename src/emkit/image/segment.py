@@ -51,6 +51,7 @@ from emkit.engine import StepContext
 from emkit.exceptions import ConvergenceWarning, DataError
 from emkit.image.mrf import (
     GridCut,
+    contrast_beta,
     contrast_weights,
     cut_energy,
     graph_cut,
@@ -661,16 +662,17 @@ class Segmenter(BaseEstimator):
             # blocks on either side; the rest keeps the upsampled label
             q0 = _upsample(coarse, scale, (H, W))
             band = _band(q0, scale)
-            a = self._full_log_odds(model, img, prior, band)
-            a[~band] = np.where(q0[~band] > 0.5, np.inf, -np.inf)
-            q0 = np.where(np.isinf(a), (a > 0).astype(np.float64), q0)
-            q = mean_field(
-                a,
-                contrast_weights(img, self.smoothness),
-                q0,
-                n_sweeps=self.refine_sweeps,
-                hard=self.hard,
-            )
+            q = (q0 > 0.5).astype(np.float64)
+            # the sweeps only change band pixels and read their neighbours: run them on the
+            # band's bounding box plus one pixel, with the whole image's contrast weights
+            box = _bounding_box(band, margin=1)
+            if box is not None:
+                inside = band[box]
+                a = self._full_log_odds(model, img[box], prior[box], inside)
+                a[~inside] = np.where(q0[box][~inside] > 0.5, np.inf, -np.inf)
+                qb = np.where(np.isinf(a), (a > 0).astype(np.float64), q0[box])
+                weights = contrast_weights(img[box], self.smoothness, contrast_beta(img))
+                q[box] = mean_field(a, weights, qb, n_sweeps=self.refine_sweeps, hard=self.hard)
         return Segmentation(q > 0.5, q, model, scale, swapped)
 
     @staticmethod
@@ -805,6 +807,19 @@ def _band(q: np.ndarray, f: int) -> np.ndarray:
 
     mixed = (q > 0.0) & (q < 1.0)
     return np.asarray(binary_dilation(mixed, iterations=max(1, f)), dtype=bool)
+
+
+def _bounding_box(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """Slices of the smallest box holding every True pixel, grown by ``margin`` (None if none)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    H, W = mask.shape
+    return (
+        slice(max(rows[0] - margin, 0), min(rows[-1] + 1 + margin, H)),
+        slice(max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, W)),
+    )
 
 
 def _border_fraction(mask: np.ndarray) -> float:
