@@ -54,7 +54,6 @@ from emkit.image.mrf import (
     contrast_beta,
     contrast_weights,
     cut_energy,
-    graph_cut,
     mean_field,
     neighbour_sum,
 )
@@ -140,7 +139,8 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
 
     params_type = GaussianParams
 
-    #: the graph cut of the grid being fitted: (grid, edges, cut); only during ``fit``
+    #: (grid, edges, cut): the graph cut of the last grid seen. Each cut is exact whatever state
+    #: the graph was left in, so this only saves rebuilding it (not pickled)
     _cut_cache: tuple[np.ndarray, np.ndarray, GridCut] | None = None
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
@@ -248,6 +248,33 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         L, _ = self._log_joint_t(batch.arrays[0], batch.arrays[1], params)
         return _odds(_class_softmax(L, self.n_components)[1])
 
+    def predict_foreground(self, X: Any, **fit_data: Any) -> np.ndarray:
+        """Probability of foreground of each pixel under the fitted model and the MRF.
+
+        Parameters
+        ----------
+        X, **fit_data
+            As for ``fit`` (``prior``, and ``grid`` and ``edges`` with an MRF).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``mrf='graphcut'``: 0/1, the labelling of minimum energy; ``'meanfield'``: the
+            mean-field marginals; None: each pixel's own posterior.
+        """
+        batch = self._batch(X, fit_data)
+        a = self.class_log_odds(batch, self.params_)
+        if self.mrf == "graphcut":
+            cut = self._grid_cut(batch)
+            return cut.cut(a.reshape(cut.weights.shape[1:])).ravel().astype(np.float64)
+        if self.mrf == "meanfield":
+            h, w = self._grid_shape(batch)
+            edges = batch.arrays[3].T.reshape(4, h, w)
+            return mean_field(
+                a.reshape(h, w), edges, n_sweeps=self.n_sweeps, hard=self.hard
+            ).ravel()
+        return _prob(a)
+
     def _log_joint_t(
         self, X: np.ndarray, prior: np.ndarray, params: GaussianParams
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -257,8 +284,12 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         shift = stable_shift(params.means)
         F = quadratic_features(X, shift)
         L = log_density_coefficients(params, self.covariance_type, shift) @ F
-        L[:K] += _log_sigmoid(-prior)
-        L[K:] += _log_sigmoid(prior)
+        log_bg = _log_sigmoid(-prior)
+        with np.errstate(invalid="ignore"):
+            log_fg = log_bg + prior  # log sigma(a) = log sigma(-a) + a, one log-exp fewer
+        log_fg[prior == np.inf] = 0.0
+        L[:K] += log_bg
+        L[K:] += log_fg
         return L, F
 
     def _grid_cut(self, batch: Batch) -> GridCut:
@@ -274,15 +305,6 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         return cut
 
     # -- engine hooks -----------------------------------------------------------------------
-    def fit(
-        self, X: Any, y: Any = None, sample_weight: Any = None, **fit_kw: Any
-    ) -> FigureGroundMixture:
-        try:
-            super().fit(X, y, sample_weight, **fit_kw)
-        finally:
-            self._cut_cache = None
-        return self
-
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         state.pop("_cut_cache", None)
@@ -644,9 +666,10 @@ class Segmenter(BaseEstimator):
             fit_data["edges"] = edges_small.reshape(4, -1).T
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(small.reshape(h * w, -1).astype(np.float32), **fit_data)
+            X_small = small.reshape(h * w, -1).astype(np.float32)
+            model.fit(X_small, **fit_data)
 
-        coarse = self._labels(model, small, small_prior, edges_small)
+        coarse = model.predict_foreground(X_small, **fit_data).reshape(h, w)
         swapped = False
         if not informative and _border_fraction(coarse > 0.5) > 0.5:
             _swap_classes(model)
@@ -694,27 +717,6 @@ class Segmenter(BaseEstimator):
         out = np.zeros(where.shape)
         out.ravel()[idx] = model.class_log_odds(batch, model.params_)
         return out
-
-    def _labels(
-        self, model: FigureGroundMixture, small: np.ndarray, prior: np.ndarray, edges: np.ndarray
-    ) -> np.ndarray:
-        """Foreground probability of each pixel of the reduced image under the fitted model."""
-        h, w = small.shape[:2]
-        batch = Batch(
-            (
-                small.reshape(h * w, -1).astype(np.float32),
-                prior.ravel(),
-                np.zeros((h * w, 2), dtype=np.int64),
-                np.zeros((h * w, 4)),
-            ),
-            np.ones(h * w),
-        )
-        a = model.class_log_odds(batch, model.params_).reshape(h, w)
-        if self.mrf == "graphcut":
-            return graph_cut(a, edges).astype(np.float64)
-        if self.mrf == "meanfield":
-            return mean_field(a, edges, n_sweeps=self.n_sweeps, hard=self.hard)
-        return _prob(a)
 
 
 def _prob(a: np.ndarray) -> np.ndarray:
