@@ -182,24 +182,56 @@ class GridCut:
     the result is still the labelling of minimum energy. EM calls it once per E-step with colour
     models that change less and less.
 
+    Pixels whose label is known for good (``fixed``: the outside of a GrabCut rectangle) are
+    left out of the graph: an edge from a free pixel to a fixed one becomes part of the free
+    pixel's unary term (``-w`` on its foreground log-odds next to a fixed background pixel,
+    ``+w`` next to a fixed foreground one), which leaves the energy unchanged up to a constant.
+
     Parameters
     ----------
     weights : ndarray of shape (4, H, W)
         Edge weights (:func:`contrast_weights`).
+    fixed : ndarray of shape (H, W), optional
+        +1 for pixels that are foreground whatever the unary terms, -1 for background, 0 for
+        the others (all free by default).
     """
 
-    def __init__(self, weights: np.ndarray) -> None:
+    def __init__(self, weights: np.ndarray, fixed: np.ndarray | None = None) -> None:
         maxflow = _maxflow()
         self.weights = np.asarray(weights, dtype=np.float64)
         _, h, w = self.weights.shape
-        self._graph = maxflow.Graph[float](h * w, 4 * h * w)
-        self._nodes = self._graph.add_grid_nodes((h, w))
+        self.fixed = np.zeros((h, w)) if fixed is None else np.sign(np.asarray(fixed, float))
+        if self.fixed.shape != (h, w):
+            raise ValueError(f"fixed must have shape {(h, w)}, got {self.fixed.shape}")
+        free = (self.fixed == 0).ravel()
+        self._free = free
+        ids = np.full(h * w, -1, dtype=np.int64)
+        ids[free] = np.arange(int(free.sum()))
+        ids = ids.reshape(h, w)
+        fixed_flat = self.fixed.ravel()
+        flat = np.arange(h * w).reshape(h, w)
+        offset = np.zeros(h * w)
+        sources, targets, caps = [], [], []
         for k, (dr, dc) in enumerate(OFFSETS):
-            structure = np.zeros((3, 3))
-            structure[1 + dr, 1 + dc] = 1.0
-            self._graph.add_grid_edges(
-                self._nodes, weights=self.weights[k], structure=structure, symmetric=True
-            )
+            src, dst = _pairs(h, w, dr, dc)
+            i, j, wk = ids[src].ravel(), ids[dst].ravel(), self.weights[k][src].ravel()
+            both = (i >= 0) & (j >= 0)
+            sources.append(i[both])
+            targets.append(j[both])
+            caps.append(wk[both])
+            # free next to fixed: the edge is cut exactly when the free pixel differs
+            fi, fj = flat[src].ravel(), flat[dst].ravel()
+            m = (i >= 0) & (j < 0)
+            np.add.at(offset, fi[m], wk[m] * fixed_flat[fj[m]])
+            m = (i < 0) & (j >= 0)
+            np.add.at(offset, fj[m], wk[m] * fixed_flat[fi[m]])
+        self._offset = offset[free]
+        n_free = int(free.sum())
+        self._graph = maxflow.Graph[float](max(n_free, 1), max(sum(c.size for c in caps), 1))
+        self._nodes = self._graph.add_nodes(n_free)
+        cap = np.concatenate(caps)
+        if cap.size:
+            self._graph.add_edges(np.concatenate(sources), np.concatenate(targets), cap, cap)
         # a clamp must outweigh every edge around the pixel
         self._big = 1.0 + 2.0 * float(self.weights.sum(axis=0).max(initial=0.0)) * 4.0
         self._unary: np.ndarray | None = None
@@ -211,32 +243,45 @@ class GridCut:
         ----------
         logit : ndarray of shape (H, W)
             Log-odds of foreground from each pixel's own evidence (the unary terms);
-            ``+inf``/``-inf`` clamp a pixel to foreground/background.
+            ``+inf``/``-inf`` clamp a pixel to foreground/background. Ignored at ``fixed``
+            pixels.
 
         Returns
         -------
         ndarray of shape (H, W), bool
             True for foreground.
         """
+        if np.shape(logit) != self.fixed.shape:
+            raise ValueError(f"logit must have shape {self.fixed.shape}, got {np.shape(logit)}")
+        labels = self.fixed > 0
+        if self._nodes.size == 0:
+            return labels
         big = self._big
-        a = np.clip(np.nan_to_num(logit, posinf=big, neginf=-big), -big, big)
-        if a.shape != self._nodes.shape:
-            raise ValueError(f"logit must have shape {self._nodes.shape}, got {a.shape}")
+        a = np.nan_to_num(
+            np.asarray(logit, dtype=np.float64).ravel()[self._free], posinf=big, neginf=-big
+        )
+        a = np.clip(a + self._offset, -big, big)
         reuse = self._unary is not None
         # source side = foreground: cutting a pixel's source edge (it goes to the sink,
         # background) costs its foreground log-odds when positive; cutting its sink edge costs
         # the opposite. Only the difference of the two capacities matters, so a change of the
         # unary term is added to the residual capacities as it stands.
         delta = a - self._unary if reuse else a
-        self._graph.add_grid_tedges(self._nodes, np.maximum(delta, 0.0), np.maximum(-delta, 0.0))
         if reuse:
             changed = delta != 0.0
-            if not np.any(changed):
-                return ~np.asarray(self._graph.get_grid_segments(self._nodes), dtype=bool)
-            self._graph.mark_grid_nodes(self._nodes[changed])
-        self._graph.maxflow(reuse_trees=reuse)
+            if np.any(changed):
+                nodes = self._nodes[changed]
+                d = delta[changed]
+                self._graph.add_grid_tedges(nodes, np.maximum(d, 0.0), np.maximum(-d, 0.0))
+                self._graph.mark_grid_nodes(nodes)
+                self._graph.maxflow(reuse_trees=True)
+        else:
+            self._graph.add_grid_tedges(self._nodes, np.maximum(a, 0.0), np.maximum(-a, 0.0))
+            self._graph.maxflow()
         self._unary = a
-        return ~np.asarray(self._graph.get_grid_segments(self._nodes), dtype=bool)
+        flat = labels.ravel()
+        flat[self._free] = ~np.asarray(self._graph.get_grid_segments(self._nodes), dtype=bool)
+        return flat.reshape(labels.shape)
 
 
 def graph_cut(logit: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -139,9 +139,9 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
 
     params_type = GaussianParams
 
-    #: (grid, edges, cut): the graph cut of the last grid seen. Each cut is exact whatever state
-    #: the graph was left in, so this only saves rebuilding it (not pickled)
-    _cut_cache: tuple[np.ndarray, np.ndarray, GridCut] | None = None
+    #: (prior, grid, edges, cut): the graph cut of the last grid seen. Each cut is exact whatever
+    #: state the graph was left in, so this only saves rebuilding it (not pickled)
+    _cut_cache: tuple[np.ndarray, np.ndarray, np.ndarray, GridCut] | None = None
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "covariance_type": one_of({"full", "diag", "spherical"}),
@@ -295,13 +295,17 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
     def _grid_cut(self, batch: Batch) -> GridCut:
         """The graph cut of this batch's grid, built on the first E-step of a fit and reused
         (its result does not depend on the reuse: every cut is exact)."""
-        grid, edges = batch.arrays[2], batch.arrays[3]
+        prior, grid, edges = batch.arrays[1], batch.arrays[2], batch.arrays[3]
         cached = self._cut_cache
-        if cached is not None and cached[0] is grid and cached[1] is edges:
-            return cached[2]
+        if cached is not None and all(
+            a is b for a, b in zip(cached[:3], batch.arrays[1:4], strict=True)
+        ):
+            return cached[3]
         h, w = self._grid_shape(batch)
-        cut = GridCut(edges.T.reshape(4, h, w))
-        self._cut_cache = (grid, edges, cut)
+        # pixels clamped by the prior (the outside of a rectangle) stay out of the graph
+        fixed = np.where(np.isinf(prior), np.sign(prior), 0.0).reshape(h, w)
+        cut = GridCut(edges.T.reshape(4, h, w), fixed)
+        self._cut_cache = (prior, grid, edges, cut)
         return cut
 
     # -- engine hooks -----------------------------------------------------------------------
