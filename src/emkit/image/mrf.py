@@ -65,7 +65,16 @@ def _square_differences(img: np.ndarray) -> list[np.ndarray]:
 def contrast_beta(image: np.ndarray) -> float:
     r"""GrabCut's :math:`\beta = 1 / (2 \langle \lVert x_i - x_j \rVert^2 \rangle)` over all
     neighbour pairs of the image (0 for a flat image)."""
-    return _beta(_square_differences(np.asarray(image, dtype=np.float64)))
+    img = np.asarray(image, dtype=np.float64)
+    h, w = img.shape[:2]
+    total, count = 0.0, 0
+    for dr, dc in OFFSETS:
+        src, dst = _pairs(h, w, dr, dc)
+        diff = (img[src] - img[dst]).ravel()
+        total += float(np.dot(diff, diff))
+        count += diff.size // img.shape[2]
+    mean = total / max(count, 1)
+    return 0.0 if mean <= 0 else 1.0 / (2.0 * mean)
 
 
 def _beta(sq: list[np.ndarray]) -> float:

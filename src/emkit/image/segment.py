@@ -72,22 +72,23 @@ _MRF = one_of({None, "graphcut", "meanfield"})
 
 
 def _class_softmax(L: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """Posteriors within each class and ``log sum exp`` of each class.
+    """Posteriors within each class and ``log sum exp`` of each class, in place.
 
     ``L`` is a log joint in (component, pixel) layout, shape (2K, n): the reductions run over
-    the short first axis, vectorised along the pixels. Returns ``within`` of shape (2, K, n)
-    (each class's components' posteriors given the class; 0 where the class is impossible) and
-    ``lse`` of shape (2, n) (``-inf`` where the class is impossible).
+    the short first axis, vectorised along the pixels. ``L`` is overwritten by ``within`` of
+    shape (2, K, n) (each class's components' posteriors given the class; 0 where the class is
+    impossible), returned with ``lse`` of shape (2, n) (``-inf`` where the class is impossible).
     """
     Lc = L.reshape(2, K, -1)
     top = Lc.max(axis=1)
     safe = np.where(np.isfinite(top), top, 0.0)
-    e = np.exp(Lc - safe[:, None, :])
-    total = e.sum(axis=1)
-    within = np.divide(e, total[:, None, :], out=np.zeros_like(e), where=total[:, None, :] > 0)
+    Lc -= safe[:, None, :]
+    np.exp(Lc, out=Lc)
+    total = Lc.sum(axis=1)
+    np.divide(Lc, total[:, None, :], out=Lc, where=total[:, None, :] > 0)  # else exp(-inf) = 0
     with np.errstate(divide="ignore"):
         lse = np.log(total) + safe
-    return within, lse
+    return Lc, lse
 
 
 def _odds(lse: np.ndarray) -> np.ndarray:
@@ -351,6 +352,7 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         K = self.n_components
         n = X.shape[0]
         L, F = self._log_joint_t(X, prior, params)
+        lj = L.copy() if ctx.hard else L
         within, lse = _class_softmax(L, K)
         # the MRF acts on the classes only: an offset (2, n) of each class's log joint
         offset = np.zeros((2, n))
@@ -370,16 +372,17 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
             offset[0] = -0.5 * field
             offset[1] = 0.5 * field
         if ctx.hard:
-            lj = (L.reshape(2, K, n) + offset[:, None, :]).reshape(2 * K, n)
+            lj = (lj.reshape(2, K, n) + offset[:, None, :]).reshape(2 * K, n)
             resp_rows, log_norm = ctx.posterior(lj.T)
-            resp = resp_rows.T
+            resp = resp_rows.T * weight
         else:
             # the posterior factorises into the class posterior and the within-class one
             cls = lse + offset
             log_norm = np.logaddexp(cls[0], cls[1])
             with np.errstate(invalid="ignore"):  # rows of all -inf are reported by the engine
-                resp = (within * np.exp(cls - log_norm)[:, None, :]).reshape(2 * K, n)
-        moments = (resp * weight) @ F.T
+                within *= (np.exp(cls - log_norm) * weight)[:, None, :]
+            resp = within.reshape(2 * K, n)
+        moments = resp @ F.T
         return Stats(
             float(np.dot(weight, log_norm)) - pairwise,
             float(np.sum(weight, dtype=np.float64)),
