@@ -11,6 +11,8 @@ with :math:`\beta = 1 / (2 \langle \lVert x_i - x_j \rVert^2 \rangle)`: neighbou
 same label, less so across strong colour edges. Two ways to use it:
 
 - :func:`graph_cut`: the exact minimiser of :math:`E` (a min-cut, through PyMaxflow);
+  :class:`GridCut` repeats it on one grid under changing unary terms without rebuilding the
+  graph (EM's E-steps);
 - :func:`mean_field`: parallel mean-field updates of the marginals
   :math:`q_i = \sigma(a_i + \sum_j w_{ij} (2 q_j - 1))`, where :math:`a_i` is the log-odds of
   foreground from the pixel alone (NumPy only; soft, but it can stall in local optima).

@@ -9,13 +9,19 @@ GrabCut rectangle, ``+inf`` to the foreground)::
     log p(x_i, z_i = k) = log sigma(+-prior_i) + log w_k + log N(x_i | mu_k, Sigma_k)
 
 (``w_k`` sum to one within each class). EM alternates the pixel posteriors (E-step) and the
-colour models (M-step, closed form, by :class:`~emkit.models.GaussianMixture`'s own statistics).
+colour models (M-step, closed form: :meth:`~emkit.models.GaussianMixture.params_from_moments`).
+Colours have few channels, so the E-step works on the pixels' quadratic features
+``f(x) = [1, x, x_j x_l]`` (:func:`~emkit.models.gaussian.quadratic_features`): the log-densities
+of all ``2K`` components are one GEMM ``theta @ f`` and the M-step's statistics another,
+``resp @ f^T``.
 The E-step optionally adds spatial coherence, a Potts MRF over the 8-connected pixel grid
 (:mod:`emkit.image.mrf`):
 
 - ``mrf=None``: pixels independent (a plain semi-supervised mixture);
 - ``mrf='graphcut'``: the class of every pixel is the exact minimiser of the MRF energy given
-  the colour models (a min-cut, as GrabCut), the component within the class its posterior.
+  the colour models (a min-cut, as GrabCut), the component within the class its posterior. The
+  graph is built once per fit and each E-step's cut resumes from the previous flow
+  (:class:`~emkit.image.mrf.GridCut`); pixels clamped by the prior stay out of it.
   The objective is minus the energy, ``sum_i log p(x_i, l_i) - sum_ij w_ij [l_i != l_j]``; the
   E-step minimises it over labels exactly and the M-step raises it, so it never decreases
   (up to ``reg_covar``, see :class:`~emkit.models.GaussianMixture`);
