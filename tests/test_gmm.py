@@ -306,3 +306,59 @@ def test_hard_em_empty_component_keeps_its_place() -> None:
     assert any("no data" in str(w.message) for w in caught)
     np.testing.assert_allclose(gm.means_[1], [1e3, 1e3])
     _assert_sane(gm)
+
+
+# -- quadratic features (the few-feature E-step of emkit.image) ----------------------------
+
+
+@pytest.mark.parametrize("cov", TYPES)
+def test_quadratic_features_give_log_densities_and_m_step(cov: str) -> None:
+    """``theta @ f(x)`` equals ``log w_k + log N(x | k)`` (GaussianMixture.log_joint); the
+    moments ``resp^T f`` give the M-step of the same responsibilities (weighted means and
+    covariances computed directly, plus reg_covar)."""
+    from emkit.data import Batch
+    from emkit.models._blocks import stable_shift
+    from emkit.models.gaussian import log_density_coefficients, quadratic_features
+
+    X = blobs(seed=4) + 50.0  # far from the origin: the shift keeps the expansion exact
+    gm = GaussianMixture(3, covariance_type=cov, random_state=0, max_iter=3, tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        gm.fit(X)
+    shift = stable_shift(gm.means_)
+    F = quadratic_features(X, shift)
+    assert F.shape == (1 + 3 + 6, X.shape[0])
+    theta = log_density_coefficients(gm.params_, cov, shift)
+    expected = gm.log_joint(Batch((X,), np.ones(len(X))), gm.params_)
+    np.testing.assert_allclose((theta @ F).T, expected, rtol=1e-9, atol=1e-8)
+
+    rng = np.random.RandomState(0)
+    resp = rng.dirichlet(np.ones(3), size=len(X)) * rng.uniform(0.5, 2.0, size=(len(X), 1))
+    params = gm.params_from_moments(resp.T @ F.T, shift)
+    nk = resp.sum(axis=0)
+    np.testing.assert_allclose(params.weights, nk / nk.sum(), rtol=1e-12)
+    np.testing.assert_allclose(params.means, resp.T @ X / nk[:, None], rtol=1e-10)
+    full = np.stack(
+        [np.cov(X.T, aweights=resp[:, k], bias=True) for k in range(3)]
+    ) + gm.reg_covar * np.eye(3)
+    want = {
+        "full": full,
+        "tied": np.einsum("k,kde->de", nk, full - gm.reg_covar * np.eye(3)) / nk.sum()
+        + gm.reg_covar * np.eye(3),
+        "diag": np.diagonal(full, axis1=1, axis2=2),
+        "spherical": np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
+    }[cov]
+    np.testing.assert_allclose(params.covariances, want, rtol=1e-8)
+
+
+def test_params_from_moments_keeps_empty_components() -> None:
+    from emkit.models._blocks import stable_shift
+    from emkit.models.gaussian import quadratic_features
+
+    X = blobs()
+    gm = GaussianMixture(3, random_state=0).fit(X)
+    resp = gm.predict_proba(X)
+    resp[:, 1] = 0.0
+    shift = stable_shift(gm.means_)
+    params = gm.params_from_moments(resp.T @ quadratic_features(X, shift).T, shift, gm.params_)
+    np.testing.assert_array_equal(params.means[1], gm.means_[1])
+    np.testing.assert_array_equal(params.covariances[1], gm.covariances_[1])

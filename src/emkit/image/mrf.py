@@ -11,6 +11,8 @@ with :math:`\beta = 1 / (2 \langle \lVert x_i - x_j \rVert^2 \rangle)`: neighbou
 same label, less so across strong colour edges. Two ways to use it:
 
 - :func:`graph_cut`: the exact minimiser of :math:`E` (a min-cut, through PyMaxflow);
+  :class:`GridCut` repeats it on one grid under changing unary terms without rebuilding the
+  graph (EM's E-steps);
 - :func:`mean_field`: parallel mean-field updates of the marginals
   :math:`q_i = \sigma(a_i + \sum_j w_{ij} (2 q_j - 1))`, where :math:`a_i` is the log-odds of
   foreground from the pixel alone (NumPy only; soft, but it can stall in local optima).
@@ -25,7 +27,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OFFSETS", "contrast_weights", "cut_energy", "graph_cut", "mean_field", "neighbour_sum"]
+__all__ = [
+    "OFFSETS",
+    "GridCut",
+    "contrast_beta",
+    "contrast_weights",
+    "cut_energy",
+    "graph_cut",
+    "mean_field",
+    "neighbour_sum",
+]
 
 #: (row, column) offsets of the four forward neighbours the weight planes refer to
 OFFSETS: tuple[tuple[int, int], ...] = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -42,7 +53,39 @@ def _pairs(h: int, w: int, dr: int, dc: int) -> tuple[tuple[slice, slice], tuple
     return (rows_src, cols_src), (rows_dst, cols_dst)
 
 
-def contrast_weights(image: np.ndarray, gamma: float) -> np.ndarray:
+def _square_differences(img: np.ndarray) -> list[np.ndarray]:
+    """``|x_i - x_j|^2`` of every neighbour pair, one plane per offset of :data:`OFFSETS`."""
+    h, w = img.shape[:2]
+    sq = []
+    for dr, dc in OFFSETS:
+        src, dst = _pairs(h, w, dr, dc)
+        diff = img[src] - img[dst]
+        sq.append(np.einsum("ijc,ijc->ij", diff, diff))
+    return sq
+
+
+def contrast_beta(image: np.ndarray) -> float:
+    r"""GrabCut's :math:`\beta = 1 / (2 \langle \lVert x_i - x_j \rVert^2 \rangle)` over all
+    neighbour pairs of the image (0 for a flat image)."""
+    img = np.asarray(image, dtype=np.float64)
+    h, w = img.shape[:2]
+    total, count = 0.0, 0
+    for dr, dc in OFFSETS:
+        src, dst = _pairs(h, w, dr, dc)
+        diff = (img[src] - img[dst]).ravel()
+        total += float(np.dot(diff, diff))
+        count += diff.size // img.shape[2]
+    mean = total / max(count, 1)
+    return 0.0 if mean <= 0 else 1.0 / (2.0 * mean)
+
+
+def _beta(sq: list[np.ndarray]) -> float:
+    count = sum(s.size for s in sq)
+    mean = sum(float(s.sum()) for s in sq) / max(count, 1)
+    return 0.0 if mean <= 0 else 1.0 / (2.0 * mean)
+
+
+def contrast_weights(image: np.ndarray, gamma: float, beta: float | None = None) -> np.ndarray:
     """GrabCut's contrast-sensitive Potts weights on the 8-connected grid.
 
     Parameters
@@ -52,6 +95,9 @@ def contrast_weights(image: np.ndarray, gamma: float) -> np.ndarray:
     gamma : float
         Strength of the smoothness term (GrabCut uses 50 for colours in 0..255 units of
         log-likelihood; the weights do not depend on the colour scale).
+    beta : float, optional
+        :func:`contrast_beta` of this image by default; give the whole image's to get the
+        weights of a crop of it exactly as they are in the whole image.
 
     Returns
     -------
@@ -60,14 +106,9 @@ def contrast_weights(image: np.ndarray, gamma: float) -> np.ndarray:
     """
     img = np.asarray(image, dtype=np.float64)
     h, w = img.shape[:2]
-    sq = []
-    for dr, dc in OFFSETS:
-        src, dst = _pairs(h, w, dr, dc)
-        diff = img[src] - img[dst]
-        sq.append(np.einsum("ijc,ijc->ij", diff, diff))
-    count = sum(s.size for s in sq)
-    mean = sum(float(s.sum()) for s in sq) / max(count, 1)
-    beta = 0.0 if mean <= 0 else 1.0 / (2.0 * mean)
+    sq = _square_differences(img)
+    if beta is None:
+        beta = _beta(sq)
     out = np.zeros((4, h, w))
     for k, ((dr, dc), s) in enumerate(zip(OFFSETS, sq, strict=True)):
         src, _ = _pairs(h, w, dr, dc)
@@ -142,6 +183,118 @@ def _maxflow() -> Any:
     return maxflow
 
 
+class GridCut:
+    """Repeated exact min-cuts on one grid: fixed edge weights, changing unary terms.
+
+    The graph (nodes and the pairwise edges, the expensive part) is built once. Each
+    :meth:`cut` after the first only changes the terminal capacities by the difference of the
+    unary terms and resumes the max-flow from the previous flow and search trees (the dynamic
+    graph cuts of Kohli and Torr 2007, through Boykov-Kolmogorov's ``maxflow(reuse_trees=True)``);
+    the result is still the labelling of minimum energy. EM calls it once per E-step with colour
+    models that change less and less.
+
+    Pixels whose label is known for good (``fixed``: the outside of a GrabCut rectangle) are
+    left out of the graph: an edge from a free pixel to a fixed one becomes part of the free
+    pixel's unary term (``-w`` on its foreground log-odds next to a fixed background pixel,
+    ``+w`` next to a fixed foreground one), which leaves the energy unchanged up to a constant.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (4, H, W)
+        Edge weights (:func:`contrast_weights`).
+    fixed : ndarray of shape (H, W), optional
+        +1 for pixels that are foreground whatever the unary terms, -1 for background, 0 for
+        the others (all free by default).
+    """
+
+    def __init__(self, weights: np.ndarray, fixed: np.ndarray | None = None) -> None:
+        maxflow = _maxflow()
+        self.weights = np.asarray(weights, dtype=np.float64)
+        _, h, w = self.weights.shape
+        self.fixed = np.zeros((h, w)) if fixed is None else np.sign(np.asarray(fixed, float))
+        if self.fixed.shape != (h, w):
+            raise ValueError(f"fixed must have shape {(h, w)}, got {self.fixed.shape}")
+        free = (self.fixed == 0).ravel()
+        self._free = free
+        ids = np.full(h * w, -1, dtype=np.int64)
+        ids[free] = np.arange(int(free.sum()))
+        ids = ids.reshape(h, w)
+        fixed_flat = self.fixed.ravel()
+        flat = np.arange(h * w).reshape(h, w)
+        offset = np.zeros(h * w)
+        sources, targets, caps = [], [], []
+        for k, (dr, dc) in enumerate(OFFSETS):
+            src, dst = _pairs(h, w, dr, dc)
+            i, j, wk = ids[src].ravel(), ids[dst].ravel(), self.weights[k][src].ravel()
+            both = (i >= 0) & (j >= 0)
+            sources.append(i[both])
+            targets.append(j[both])
+            caps.append(wk[both])
+            # free next to fixed: the edge is cut exactly when the free pixel differs
+            fi, fj = flat[src].ravel(), flat[dst].ravel()
+            m = (i >= 0) & (j < 0)
+            np.add.at(offset, fi[m], wk[m] * fixed_flat[fj[m]])
+            m = (i < 0) & (j >= 0)
+            np.add.at(offset, fj[m], wk[m] * fixed_flat[fi[m]])
+        self._offset = offset[free]
+        n_free = int(free.sum())
+        self._graph = maxflow.Graph[float](max(n_free, 1), max(sum(c.size for c in caps), 1))
+        self._nodes = self._graph.add_nodes(n_free)
+        cap = np.concatenate(caps)
+        if cap.size:
+            self._graph.add_edges(np.concatenate(sources), np.concatenate(targets), cap, cap)
+        # a clamp must outweigh every edge around the pixel
+        self._big = 1.0 + 2.0 * float(self.weights.sum(axis=0).max(initial=0.0)) * 4.0
+        self._unary: np.ndarray | None = None
+
+    def cut(self, logit: np.ndarray) -> np.ndarray:
+        """The labelling of minimum energy for these unary terms.
+
+        Parameters
+        ----------
+        logit : ndarray of shape (H, W)
+            Log-odds of foreground from each pixel's own evidence (the unary terms);
+            ``+inf``/``-inf`` clamp a pixel to foreground/background. Ignored at ``fixed``
+            pixels.
+
+        Returns
+        -------
+        ndarray of shape (H, W), bool
+            True for foreground.
+        """
+        if np.shape(logit) != self.fixed.shape:
+            raise ValueError(f"logit must have shape {self.fixed.shape}, got {np.shape(logit)}")
+        labels = self.fixed > 0
+        if self._nodes.size == 0:
+            return labels
+        big = self._big
+        a = np.nan_to_num(
+            np.asarray(logit, dtype=np.float64).ravel()[self._free], posinf=big, neginf=-big
+        )
+        a = np.clip(a + self._offset, -big, big)
+        reuse = self._unary is not None
+        # source side = foreground: cutting a pixel's source edge (it goes to the sink,
+        # background) costs its foreground log-odds when positive; cutting its sink edge costs
+        # the opposite. Only the difference of the two capacities matters, so a change of the
+        # unary term is added to the residual capacities as it stands.
+        delta = a - self._unary if reuse else a
+        if reuse:
+            changed = delta != 0.0
+            if np.any(changed):
+                nodes = self._nodes[changed]
+                d = delta[changed]
+                self._graph.add_grid_tedges(nodes, np.maximum(d, 0.0), np.maximum(-d, 0.0))
+                self._graph.mark_grid_nodes(nodes)
+                self._graph.maxflow(reuse_trees=True)
+        else:
+            self._graph.add_grid_tedges(self._nodes, np.maximum(a, 0.0), np.maximum(-a, 0.0))
+            self._graph.maxflow()
+        self._unary = a
+        flat = labels.ravel()
+        flat[self._free] = ~np.asarray(self._graph.get_grid_segments(self._nodes), dtype=bool)
+        return flat.reshape(labels.shape)
+
+
 def graph_cut(logit: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The labelling of minimum energy (exact, by a min-cut on the grid).
 
@@ -157,23 +310,12 @@ def graph_cut(logit: np.ndarray, weights: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (H, W), bool
         True for foreground.
+
+    See Also
+    --------
+    GridCut : the same, repeated on one grid without rebuilding the graph.
     """
-    maxflow = _maxflow()
-    h, w = logit.shape
-    graph = maxflow.Graph[float]()
-    nodes = graph.add_grid_nodes((h, w))
-    for k, (dr, dc) in enumerate(OFFSETS):
-        structure = np.zeros((3, 3))
-        structure[1 + dr, 1 + dc] = 1.0
-        graph.add_grid_edges(nodes, weights=weights[k], structure=structure, symmetric=True)
-    # a clamp must outweigh every edge around the pixel
-    big = 1.0 + 2.0 * float(weights.sum(axis=0).max(initial=0.0)) * 4.0
-    a = np.clip(np.nan_to_num(logit, posinf=big, neginf=-big), -big, big)
-    # source side = foreground: cutting a pixel's source edge (it goes to the sink, background)
-    # costs its foreground log-odds when positive; cutting its sink edge costs the opposite
-    graph.add_grid_tedges(nodes, np.maximum(a, 0.0), np.maximum(-a, 0.0))
-    graph.maxflow()
-    return ~np.asarray(graph.get_grid_segments(nodes), dtype=bool)
+    return GridCut(weights).cut(logit)
 
 
 def cut_energy(labels: np.ndarray, weights: np.ndarray) -> float:

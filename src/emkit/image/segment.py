@@ -9,13 +9,19 @@ GrabCut rectangle, ``+inf`` to the foreground)::
     log p(x_i, z_i = k) = log sigma(+-prior_i) + log w_k + log N(x_i | mu_k, Sigma_k)
 
 (``w_k`` sum to one within each class). EM alternates the pixel posteriors (E-step) and the
-colour models (M-step, closed form, by :class:`~emkit.models.GaussianMixture`'s own statistics).
+colour models (M-step, closed form: :meth:`~emkit.models.GaussianMixture.params_from_moments`).
+Colours have few channels, so the E-step works on the pixels' quadratic features
+``f(x) = [1, x, x_j x_l]`` (:func:`~emkit.models.gaussian.quadratic_features`): the log-densities
+of all ``2K`` components are one GEMM ``theta @ f`` and the M-step's statistics another,
+``resp @ f^T``.
 The E-step optionally adds spatial coherence, a Potts MRF over the 8-connected pixel grid
 (:mod:`emkit.image.mrf`):
 
 - ``mrf=None``: pixels independent (a plain semi-supervised mixture);
 - ``mrf='graphcut'``: the class of every pixel is the exact minimiser of the MRF energy given
-  the colour models (a min-cut, as GrabCut), the component within the class its posterior.
+  the colour models (a min-cut, as GrabCut), the component within the class its posterior. The
+  graph is built once per fit and each E-step's cut resumes from the previous flow
+  (:class:`~emkit.image.mrf.GridCut`); pixels clamped by the prior stay out of it.
   The objective is minus the energy, ``sum_i log p(x_i, l_i) - sum_ij w_ij [l_i != l_j]``; the
   E-step minimises it over labels exactly and the M-step raises it, so it never decreases
   (up to ``reg_covar``, see :class:`~emkit.models.GaussianMixture`);
@@ -49,8 +55,21 @@ from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ConvergenceWarning, DataError
-from emkit.image.mrf import contrast_weights, cut_energy, graph_cut, mean_field, neighbour_sum
-from emkit.models.gaussian import GaussianMixture, GaussianParams
+from emkit.image.mrf import (
+    GridCut,
+    contrast_beta,
+    contrast_weights,
+    cut_energy,
+    mean_field,
+    neighbour_sum,
+)
+from emkit.models._blocks import stable_shift
+from emkit.models.gaussian import (
+    GaussianMixture,
+    GaussianParams,
+    log_density_coefficients,
+    quadratic_features,
+)
 from emkit.stats import Stats
 
 __all__ = ["FigureGroundMixture", "Segmentation", "Segmenter"]
@@ -58,12 +77,31 @@ __all__ = ["FigureGroundMixture", "Segmentation", "Segmenter"]
 _MRF = one_of({None, "graphcut", "meanfield"})
 
 
-def _lse(a: np.ndarray) -> np.ndarray:
-    """``log sum exp`` along the last axis (rows of all ``-inf`` give ``-inf``)."""
-    m = np.max(a, axis=-1)
-    safe = np.where(np.isfinite(m), m, 0.0)
+def _class_softmax(L: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Posteriors within each class and ``log sum exp`` of each class, in place.
+
+    ``L`` is a log joint in (component, pixel) layout, shape (2K, n): the reductions run over
+    the short first axis, vectorised along the pixels. ``L`` is overwritten by ``within`` of
+    shape (2, K, n) (each class's components' posteriors given the class; 0 where the class is
+    impossible), returned with ``lse`` of shape (2, n) (``-inf`` where the class is impossible).
+    """
+    Lc = L.reshape(2, K, -1)
+    top = Lc.max(axis=1)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    Lc -= safe[:, None, :]
+    np.exp(Lc, out=Lc)
+    total = Lc.sum(axis=1)
+    np.divide(Lc, total[:, None, :], out=Lc, where=total[:, None, :] > 0)  # else exp(-inf) = 0
     with np.errstate(divide="ignore"):
-        return np.log(np.sum(np.exp(a - safe[..., None]), axis=-1)) + safe
+        lse = np.log(total) + safe
+    return Lc, lse
+
+
+def _odds(lse: np.ndarray) -> np.ndarray:
+    """Foreground log-odds from the classes' ``log sum exp`` (0 where both are impossible)."""
+    with np.errstate(invalid="ignore"):
+        a = lse[1] - lse[0]
+    return np.nan_to_num(a, nan=0.0, posinf=np.inf, neginf=-np.inf)
 
 
 def _log_sigmoid(a: np.ndarray) -> np.ndarray:
@@ -107,6 +145,10 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
     monotone: ClassVar[bool] = False  # reg_covar; and mean field is not monotone
 
     params_type = GaussianParams
+
+    #: (prior, grid, edges, cut): the graph cut of the last grid seen. Each cut is exact whatever
+    #: state the graph was left in, so this only saves rebuilding it (not pickled)
+    _cut_cache: tuple[np.ndarray, np.ndarray, np.ndarray, GridCut] | None = None
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "covariance_type": one_of({"full", "diag", "spherical"}),
@@ -210,16 +252,77 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
 
     def class_log_odds(self, batch: Batch, params: GaussianParams) -> np.ndarray:
         """Log-odds of foreground of each pixel from its own colour and prior: shape (n,)."""
-        return _class_log_odds(self.log_joint(batch, params), self.n_components)
+        L, _ = self._log_joint_t(batch.arrays[0], batch.arrays[1], params)
+        return _odds(_class_softmax(L, self.n_components)[1])
+
+    def predict_foreground(self, X: Any, **fit_data: Any) -> np.ndarray:
+        """Probability of foreground of each pixel under the fitted model and the MRF.
+
+        Parameters
+        ----------
+        X, **fit_data
+            As for ``fit`` (``prior``, and ``grid`` and ``edges`` with an MRF).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``mrf='graphcut'``: 0/1, the labelling of minimum energy; ``'meanfield'``: the
+            mean-field marginals; None: each pixel's own posterior.
+        """
+        batch = self._batch(X, fit_data)
+        a = self.class_log_odds(batch, self.params_)
+        if self.mrf == "graphcut":
+            cut = self._grid_cut(batch)
+            return cut.cut(a.reshape(cut.weights.shape[1:])).ravel().astype(np.float64)
+        if self.mrf == "meanfield":
+            h, w = self._grid_shape(batch)
+            edges = batch.arrays[3].T.reshape(4, h, w)
+            return mean_field(
+                a.reshape(h, w), edges, n_sweeps=self.n_sweeps, hard=self.hard
+            ).ravel()
+        return _prob(a)
+
+    def _log_joint_t(
+        self, X: np.ndarray, prior: np.ndarray, params: GaussianParams
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The log joint in (component, pixel) layout, shape (2K, n), and the pixels'
+        :func:`~emkit.models.gaussian.quadratic_features` (one GEMM gives all components)."""
+        K = self.n_components
+        shift = stable_shift(params.means)
+        F = quadratic_features(X, shift)
+        L = log_density_coefficients(params, self.covariance_type, shift) @ F
+        log_bg = _log_sigmoid(-prior)
+        with np.errstate(invalid="ignore"):
+            log_fg = log_bg + prior  # log sigma(a) = log sigma(-a) + a, one log-exp fewer
+        log_fg[prior == np.inf] = 0.0
+        L[:K] += log_bg
+        L[K:] += log_fg
+        return L, F
+
+    def _grid_cut(self, batch: Batch) -> GridCut:
+        """The graph cut of this batch's grid, built on the first E-step of a fit and reused
+        (its result does not depend on the reuse: every cut is exact)."""
+        prior, grid, edges = batch.arrays[1], batch.arrays[2], batch.arrays[3]
+        cached = self._cut_cache
+        if cached is not None and all(
+            a is b for a, b in zip(cached[:3], batch.arrays[1:4], strict=True)
+        ):
+            return cached[3]
+        h, w = self._grid_shape(batch)
+        # pixels clamped by the prior (the outside of a rectangle) stay out of the graph
+        fixed = np.where(np.isinf(prior), np.sign(prior), 0.0).reshape(h, w)
+        cut = GridCut(edges.T.reshape(4, h, w), fixed)
+        self._cut_cache = (prior, grid, edges, cut)
+        return cut
 
     # -- engine hooks -----------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_cut_cache", None)
+        return state
+
     def log_joint(self, batch: Batch, params: GaussianParams) -> np.ndarray:
-        X, prior = batch.arrays[0], batch.arrays[1]
-        K = self.n_components
-        lj = self._colour().log_joint(Batch((X,), batch.weight), params)
-        lj[:, :K] += _log_sigmoid(-prior)[:, None]
-        lj[:, K:] += _log_sigmoid(prior)[:, None]
-        return lj
+        return self._log_joint_t(batch.arrays[0], batch.arrays[1], params)[0].T
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> GaussianParams:
         X, prior = batch.arrays[0], batch.arrays[1]
@@ -237,9 +340,10 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
             if not np.any(w > 0):  # a class with no pixel at all: seed it from every pixel
                 w = batch.weight
             resp[:, c * K : (c + 1) * K] = _lloyd(X, w, K, rng) * w[:, None]
-        gm = self._colour()
-        params = gm._m_step_from_resp(Batch((X,), np.ones(X.shape[0])), resp)
-        return self._renormalise(params, resp.sum(axis=0))
+        shift = stable_shift(X)
+        moments = resp.T @ quadratic_features(X, shift).T
+        params = self._colour().params_from_moments(moments, shift)
+        return self._renormalise(params, moments[:, 0])
 
     def _renormalise(self, params: GaussianParams, nk: np.ndarray) -> GaussianParams:
         K = self.n_components
@@ -250,39 +354,57 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         )
 
     def e_step(self, batch: Batch, params: GaussianParams, ctx: StepContext) -> Stats:
-        X, weight = batch.X, batch.weight
+        X, prior, weight = batch.arrays[0], batch.arrays[1], batch.weight
         K = self.n_components
-        lj = self.log_joint(batch, params)
+        n = X.shape[0]
+        L, F = self._log_joint_t(X, prior, params)
+        lj = L.copy() if ctx.hard else L
+        within, lse = _class_softmax(L, K)
+        # the MRF acts on the classes only: an offset (2, n) of each class's log joint
+        offset = np.zeros((2, n))
         pairwise = 0.0
-        if self.mrf is not None:
+        if self.mrf == "graphcut":
+            cut = self._grid_cut(batch)
+            fg = cut.cut(_odds(lse).reshape(cut.weights.shape[1:]))
+            pairwise = cut_energy(fg, cut.weights)
+            fg = fg.ravel()
+            offset[0, fg] = -np.inf
+            offset[1, ~fg] = -np.inf
+        elif self.mrf == "meanfield":
             h, w = self._grid_shape(batch)
             edges = batch.arrays[3].T.reshape(4, h, w)
-            a = _class_log_odds(lj, K).reshape(h, w)
-            if self.mrf == "graphcut":
-                fg = graph_cut(a, edges).ravel()
-                lj[fg, :K] = -np.inf
-                lj[~fg, K:] = -np.inf
-                pairwise = cut_energy(fg.reshape(h, w), edges)
-            else:
-                q = mean_field(a, edges, n_sweeps=self.n_sweeps, hard=ctx.hard)
-                field = neighbour_sum(2.0 * q - 1.0, edges).ravel()
-                lj[:, :K] -= 0.5 * field[:, None]
-                lj[:, K:] += 0.5 * field[:, None]
-        resp, log_norm = ctx.posterior(lj)
-        resp *= weight[:, None]
-        stats = self._colour().accumulate(Batch((X,), weight), resp, params)
-        return stats.replace(
-            loglik=float(np.dot(weight, log_norm)) - pairwise,
-            weight=float(np.sum(weight, dtype=np.float64)),
+            q = mean_field(_odds(lse).reshape(h, w), edges, n_sweeps=self.n_sweeps, hard=ctx.hard)
+            field = neighbour_sum(2.0 * q - 1.0, edges).ravel()
+            offset[0] = -0.5 * field
+            offset[1] = 0.5 * field
+        if ctx.hard:
+            lj = (lj.reshape(2, K, n) + offset[:, None, :]).reshape(2 * K, n)
+            resp_rows, log_norm = ctx.posterior(lj.T)
+            resp = resp_rows.T * weight
+        else:
+            # the posterior factorises into the class posterior and the within-class one
+            cls = lse + offset
+            log_norm = np.logaddexp(cls[0], cls[1])
+            with np.errstate(invalid="ignore"):  # rows of all -inf are reported by the engine
+                within *= (np.exp(cls - log_norm) * weight)[:, None, :]
+            resp = within.reshape(2 * K, n)
+        moments = resp @ F.T
+        return Stats(
+            float(np.dot(weight, log_norm)) - pairwise,
+            float(np.sum(weight, dtype=np.float64)),
+            moments=moments,
         )
 
     def accumulate(self, batch: Batch, resp: np.ndarray, params: GaussianParams) -> Stats:
-        return self._colour().accumulate(Batch((batch.X,), batch.weight), resp, params)
+        F = quadratic_features(batch.X, stable_shift(params.means))
+        return Stats(moments=np.asarray(resp).T @ F.T)
 
     def m_step(self, stats: Stats, params: GaussianParams, ctx: StepContext) -> GaussianParams:
         K = self.n_components
-        nk = np.asarray(stats["nk"], dtype=np.float64)
-        new = self._colour().m_step(stats, params, ctx)
+        moments = np.asarray(stats["moments"], dtype=np.float64)
+        nk = moments[:, 0]
+        shift = stable_shift(params.means)
+        new = self._colour().params_from_moments(moments, shift, previous=params)
         new = self._renormalise(new, nk)
         # a class that lost every pixel keeps its colour model
         for c in (0, 1):
@@ -305,12 +427,6 @@ class FigureGroundMixture(MixtureEstimator[GaussianParams]):
         K2, d = self.params_.means.shape
         cov = {"full": K2 * d * (d + 1) // 2, "diag": K2 * d, "spherical": K2}
         return int(cov[self.covariance_type] + K2 * d + K2 - 2)
-
-
-def _class_log_odds(lj: np.ndarray, K: int) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        a = _lse(lj[:, K:]) - _lse(lj[:, :K])
-    return np.nan_to_num(a, nan=0.0)  # nan: both classes impossible (cannot happen when valid)
 
 
 def _replace(new: np.ndarray, old: np.ndarray, part: slice) -> np.ndarray:
@@ -563,9 +679,10 @@ class Segmenter(BaseEstimator):
             fit_data["edges"] = edges_small.reshape(4, -1).T
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(small.reshape(h * w, -1).astype(np.float32), **fit_data)
+            X_small = small.reshape(h * w, -1).astype(np.float32)
+            model.fit(X_small, **fit_data)
 
-        coarse = self._labels(model, small, small_prior, edges_small)
+        coarse = model.predict_foreground(X_small, **fit_data).reshape(h, w)
         swapped = False
         if not informative and _border_fraction(coarse > 0.5) > 0.5:
             _swap_classes(model)
@@ -581,16 +698,17 @@ class Segmenter(BaseEstimator):
             # blocks on either side; the rest keeps the upsampled label
             q0 = _upsample(coarse, scale, (H, W))
             band = _band(q0, scale)
-            a = self._full_log_odds(model, img, prior, band)
-            a[~band] = np.where(q0[~band] > 0.5, np.inf, -np.inf)
-            q0 = np.where(np.isinf(a), (a > 0).astype(np.float64), q0)
-            q = mean_field(
-                a,
-                contrast_weights(img, self.smoothness),
-                q0,
-                n_sweeps=self.refine_sweeps,
-                hard=self.hard,
-            )
+            q = (q0 > 0.5).astype(np.float64)
+            # the sweeps only change band pixels and read their neighbours: run them on the
+            # band's bounding box plus one pixel, with the whole image's contrast weights
+            box = _bounding_box(band, margin=1)
+            if box is not None:
+                inside = band[box]
+                a = self._full_log_odds(model, img[box], prior[box], inside)
+                a[~inside] = np.where(q0[box][~inside] > 0.5, np.inf, -np.inf)
+                qb = np.where(np.isinf(a), (a > 0).astype(np.float64), q0[box])
+                weights = contrast_weights(img[box], self.smoothness, contrast_beta(img))
+                q[box] = mean_field(a, weights, qb, n_sweeps=self.refine_sweeps, hard=self.hard)
         return Segmentation(q > 0.5, q, model, scale, swapped)
 
     @staticmethod
@@ -612,27 +730,6 @@ class Segmenter(BaseEstimator):
         out = np.zeros(where.shape)
         out.ravel()[idx] = model.class_log_odds(batch, model.params_)
         return out
-
-    def _labels(
-        self, model: FigureGroundMixture, small: np.ndarray, prior: np.ndarray, edges: np.ndarray
-    ) -> np.ndarray:
-        """Foreground probability of each pixel of the reduced image under the fitted model."""
-        h, w = small.shape[:2]
-        batch = Batch(
-            (
-                small.reshape(h * w, -1).astype(np.float32),
-                prior.ravel(),
-                np.zeros((h * w, 2), dtype=np.int64),
-                np.zeros((h * w, 4)),
-            ),
-            np.ones(h * w),
-        )
-        a = model.class_log_odds(batch, model.params_).reshape(h, w)
-        if self.mrf == "graphcut":
-            return graph_cut(a, edges).astype(np.float64)
-        if self.mrf == "meanfield":
-            return mean_field(a, edges, n_sweeps=self.n_sweeps, hard=self.hard)
-        return _prob(a)
 
 
 def _prob(a: np.ndarray) -> np.ndarray:
@@ -725,6 +822,19 @@ def _band(q: np.ndarray, f: int) -> np.ndarray:
 
     mixed = (q > 0.0) & (q < 1.0)
     return np.asarray(binary_dilation(mixed, iterations=max(1, f)), dtype=bool)
+
+
+def _bounding_box(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """Slices of the smallest box holding every True pixel, grown by ``margin`` (None if none)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    H, W = mask.shape
+    return (
+        slice(max(rows[0] - margin, 0), min(rows[-1] + 1 + margin, H)),
+        slice(max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, W)),
+    )
 
 
 def _border_fraction(mask: np.ndarray) -> float:

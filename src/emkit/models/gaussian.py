@@ -46,6 +46,8 @@ __all__ = [
     "DegenerateComponentWarning",
     "GaussianMixture",
     "GaussianParams",
+    "log_density_coefficients",
+    "quadratic_features",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -348,6 +350,89 @@ def _block_rows(n_components: int, n_features: int, covariance_type: str) -> int
 
 
 # ------------------------------------------------------------------------------------------
+# quadratic features: log-densities and moments of all components as GEMMs (few features)
+# ------------------------------------------------------------------------------------------
+
+
+def quadratic_features(X: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    r"""The features ``f(x) = [1, z, z_j z_l (j <= l)]`` with ``z = x - shift``, one column per row.
+
+    With them every Gaussian log-density is linear: ``log w_k + log N(x | mu_k, Sigma_k) =
+    theta_k . f(x)`` (:func:`log_density_coefficients`), and the statistics of an M-step are the
+    moments ``resp^T f`` (:meth:`GaussianMixture.params_from_moments`). For few features (pixel
+    colours) this turns the E-step and the statistics of all components into two small GEMMs.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    shift : ndarray of shape (n_features,)
+        Subtracted before the products so that they do not cancel on data far from the origin
+        (:func:`~emkit.models._blocks.stable_shift` of the component means, say).
+
+    Returns
+    -------
+    ndarray of shape (1 + d + d (d + 1) / 2, n_samples), float64
+        Rows: the constant 1, the ``d`` shifted features, then the products ``z_j z_l`` in the
+        order of ``numpy.triu_indices(d)``.
+    """
+    Z = (np.asarray(X, dtype=np.float64) - shift).T
+    d, n = Z.shape
+    rows, cols = np.triu_indices(d)
+    F = np.empty((1 + d + rows.size, n))
+    F[0] = 1.0
+    F[1 : 1 + d] = Z
+    np.multiply(Z[rows], Z[cols], out=F[1 + d :])
+    return F
+
+
+def _precisions(params: GaussianParams, covariance_type: str) -> np.ndarray:
+    """Precision matrices of all components: shape (K, d, d)."""
+    K, d = params.means.shape
+    L = params.precisions_cholesky
+    if covariance_type == "full":
+        return np.matmul(L, L.transpose(0, 2, 1))
+    if covariance_type == "tied":
+        return np.broadcast_to(L @ L.T, (K, d, d))
+    diag = L**2 if covariance_type == "diag" else np.repeat((L**2)[:, None], d, axis=1)
+    P = np.zeros((K, d, d))
+    P[:, np.arange(d), np.arange(d)] = diag
+    return P
+
+
+def log_density_coefficients(
+    params: GaussianParams, covariance_type: str, shift: np.ndarray
+) -> np.ndarray:
+    r"""``theta`` with ``theta @ quadratic_features(X, shift)`` = ``log w_k + log N(x_i | k)``.
+
+    From ``(z - m)^T P (z - m) = z^T P z - 2 m^T P z + m^T P m`` (``m = mu - shift``, ``P``
+    the precision).
+
+    Parameters
+    ----------
+    params : GaussianParams
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    shift : ndarray of shape (n_features,)
+
+    Returns
+    -------
+    ndarray of shape (n_components, 1 + d + d (d + 1) / 2), float64
+    """
+    K, d = params.means.shape
+    P = _precisions(params, covariance_type)
+    m = params.means - shift
+    Pm = np.einsum("kde,ke->kd", P, m)
+    log_det = COVARIANCE_KINDS[covariance_type].log_det(params.precisions_cholesky, d)
+    with np.errstate(divide="ignore"):
+        log_w = np.log(params.weights)
+    rows, cols = np.triu_indices(d)
+    theta = np.empty((K, 1 + d + rows.size))
+    theta[:, 0] = log_w + log_det - 0.5 * d * _LOG_2PI - 0.5 * np.einsum("kd,kd->k", Pm, m)
+    theta[:, 1 : 1 + d] = Pm
+    theta[:, 1 + d :] = np.where(rows == cols, -0.5, -1.0) * P[:, rows, cols]
+    return theta
+
+
+# ------------------------------------------------------------------------------------------
 # the estimator
 # ------------------------------------------------------------------------------------------
 
@@ -642,6 +727,58 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
             frame = GaussianParams(nk / nk.sum(), means, np.empty(0), np.ones(len(nk)))
         stats = self._accumulate_all(batch, wresp, frame)
         return self._m_step_stats(stats, frame)
+
+    def params_from_moments(
+        self, moments: np.ndarray, shift: np.ndarray, previous: GaussianParams | None = None
+    ) -> GaussianParams:
+        """The M-step from moments of the :func:`quadratic_features`.
+
+        Parameters
+        ----------
+        moments : ndarray of shape (n_components, 1 + d + d (d + 1) / 2)
+            ``resp^T @ quadratic_features(X, shift).T`` for (weighted) responsibilities
+            ``resp`` of shape (n_samples, n_components); column 0 holds ``n_k``.
+        shift : ndarray of shape (n_features,)
+            The shift the features were computed with.
+        previous : GaussianParams, optional
+            A component without any weight keeps its mean and covariance from these.
+
+        Returns
+        -------
+        GaussianParams
+            Weights ``n_k / n``; means and covariances (plus ``reg_covar``) of the weighted
+            rows, reduced to ``covariance_type``.
+        """
+        M = np.asarray(moments, dtype=np.float64)
+        K = M.shape[0]
+        d = shift.shape[0]
+        raw_nk = M[:, 0]
+        nk = raw_nk + 10 * np.finfo(np.float64).eps
+        m = M[:, 1 : 1 + d] / nk[:, None]
+        rows, cols = np.triu_indices(d)
+        S = np.empty((K, d, d))
+        S[:, rows, cols] = M[:, 1 + d :]
+        S[:, cols, rows] = M[:, 1 + d :]
+        cov = S / nk[:, None, None] - m[:, :, None] * m[:, None, :]
+        diag = np.arange(d)
+        if self.covariance_type == "full":
+            cov = 0.5 * (cov + cov.transpose(0, 2, 1))
+            cov[:, diag, diag] += self.reg_covar
+        elif self.covariance_type == "tied":
+            cov = np.einsum("k,kde->de", nk, cov) / nk.sum()
+            cov = 0.5 * (cov + cov.T)
+            cov[diag, diag] += self.reg_covar
+        else:
+            var = np.maximum(cov[:, diag, diag], 0.0) + self.reg_covar
+            cov = var if self.covariance_type == "diag" else var.mean(axis=1)
+        means = m + shift
+        empty = raw_nk <= 0
+        if previous is not None and np.any(empty):
+            means = np.where(empty[:, None], previous.means, means)
+            if self.covariance_type != "tied":
+                sel = empty.reshape((-1,) + (1,) * (cov.ndim - 1))
+                cov = np.where(sel, previous.covariances, cov)
+        return self._params_from(nk / nk.sum(), means, cov)
 
     def _prepare(self, params: GaussianParams, dtype: Any) -> _Prepared:
         kind = self._kind
