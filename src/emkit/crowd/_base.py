@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -15,15 +18,62 @@ from emkit.engine import Callback, StepContext
 from emkit.executors import Executor, InMemoryExecutor, resolve_executor
 from emkit.stats import Stats
 
-__all__ = ["CrowdEstimator"]
+__all__ = ["CrowdEstimator", "row_blocks", "run_parallel"]
 
 P = TypeVar("P")
+T = TypeVar("T")
 
 STRING = Constraint(lambda v: isinstance(v, str) and bool(v), "a non-empty str")
 
 #: chunks whose derived arrays are kept during one fit (a streamed executor that hands out fresh
 #: arrays every pass would otherwise grow the cache without bound)
 _MAX_CACHED_CHUNKS = 256
+
+
+#: a pass over fewer entries than this (answers, or tasks x classes) runs as one block
+PARALLEL_MIN_ENTRIES = 200_000
+#: blocks of a large pass: fixed, so that results never depend on the machine's core count
+N_BLOCKS = 2
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def row_blocks(n_rows: int, n_entries: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` row ranges that cut a pass of ``n_entries`` entries into blocks.
+
+    One block below :data:`PARALLEL_MIN_ENTRIES`, else :data:`N_BLOCKS` of equal rows. The cut
+    depends only on the sizes, so the sums of the blocks (and hence the fit) are the same
+    whatever the number of threads that runs them.
+    """
+    n = N_BLOCKS if n_entries >= PARALLEL_MIN_ENTRIES and n_rows >= N_BLOCKS else 1
+    cuts = [n_rows * i // n for i in range(n + 1)]
+    return [(cuts[i], cuts[i + 1]) for i in range(n)]
+
+
+def run_parallel(fn: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
+    """``[fn(item) for item in items]``, on up to ``len(items)`` threads.
+
+    The blocks are sparse products and NumPy ufuncs over large arrays, which release the GIL.
+    One thread pool per process serves every fit (created on first use; a forked child makes
+    its own).
+    """
+    threads = min(_threads(), len(items))
+    if threads <= 1:
+        return [fn(item) for item in items]
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid() or _pool[1]._max_workers < threads:
+            _pool = (os.getpid(), ThreadPoolExecutor(threads, thread_name_prefix="emkit-crowd"))
+        pool = _pool[1]
+    return list(pool.map(fn, items))
 
 
 def _ids_to_json(ids: Any) -> list[Any]:
