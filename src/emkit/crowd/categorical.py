@@ -158,6 +158,9 @@ class _CategoricalBase(CrowdEstimator[Any]):
         initial_error: Any = None,
         **unexpected: Any,
     ) -> tuple[np.ndarray, ...]:
+        coded = self._split_coded(X)
+        if coded is not None:  # a chunk of rows already coded by fit
+            return coded
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
         gold_map = _as_mapping(true_labels)
