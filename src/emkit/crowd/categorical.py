@@ -13,7 +13,10 @@ labels share ``1 - s_a`` equally.
 One iteration is two map-reduce passes: (1) per-task sums of log confusion entries give the
 posterior of every task's class (and the log-likelihood); (2) per-(worker, label) sums of the
 posteriors give the expected confusion counts. Both passes are one sparse matrix product with
-the (tasks x (worker, label)) incidence matrix of the answers, built once per fit.
+the (tasks x (worker, label)) incidence matrix of the answers, built once per fit. On large data
+the matrix is cut into two row blocks (views of its arrays) and the products and posteriors of
+the blocks run on two threads (SciPy's sparse products and NumPy's ufuncs release the GIL); the
+cut depends only on the data's size, so the result does not depend on the number of cores.
 
 The M-steps add a pseudo-count ``smoothing`` to every count (a Dirichlet prior; MAP-EM, still
 monotone in the penalised log-likelihood that the engine reports). The default ``1e-10``
