@@ -264,3 +264,14 @@ def test_snow2008_bic_choice_beats_the_mean(name: str, low: float, high: float) 
     estimate = pd.Series(best.mu_, index=best.tasks_).reindex(gold.index)
     mean = df.groupby("orig_id")["response"].mean().reindex(gold.index)
     assert np.mean(np.abs(estimate - gold)) < np.mean(np.abs(mean - gold))
+
+
+def test_fit_from_a_csv_path_reads_it_in_memory(tmp_path: Path) -> None:
+    """A path is read by the crowd readers (not streamed as rows of numbers)."""
+    pd = pytest.importorskip("pandas")
+    answers, _truth, _good = course_demo(random_state=0)
+    frame = pd.DataFrame(np.asarray(answers), columns=["task", "worker", "score"])
+    frame.to_csv(tmp_path / "scores.csv", index=False)
+    from_path = ContinuousAnnotators(low=0.0, high=1.0).fit(str(tmp_path / "scores.csv"))
+    from_frame = ContinuousAnnotators(low=0.0, high=1.0).fit(frame)
+    np.testing.assert_allclose(from_path.mu_, from_frame.mu_, rtol=1e-12)

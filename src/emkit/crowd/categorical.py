@@ -13,7 +13,10 @@ labels share ``1 - s_a`` equally.
 One iteration is two map-reduce passes: (1) per-task sums of log confusion entries give the
 posterior of every task's class (and the log-likelihood); (2) per-(worker, label) sums of the
 posteriors give the expected confusion counts. Both passes are one sparse matrix product with
-the (tasks x (worker, label)) incidence matrix of the answers, built once per fit.
+the (tasks x (worker, label)) incidence matrix of the answers, built once per fit. On large data
+the matrix is cut into two row blocks (views of its arrays) and the products and posteriors of
+the blocks run on two threads (SciPy's sparse products and NumPy's ufuncs release the GIL); the
+cut depends only on the data's size, so the result does not depend on the number of cores.
 
 The M-steps add a pseudo-count ``smoothing`` to every count (a Dirichlet prior; MAP-EM, still
 monotone in the penalised log-likelihood that the engine reports). The default ``1e-10``
@@ -38,7 +41,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from emkit._validation import ARRAY, NONE, Constraint, check_sample_weight, interval, one_of
-from emkit.crowd._base import STRING, CrowdEstimator
+from emkit.crowd._base import STRING, CrowdEstimator, row_blocks, run_parallel
 from emkit.crowd.io import Answers, read_answers, require_pandas, sort_by_task
 from emkit.data import Batch
 from emkit.engine import StepContext
@@ -158,6 +161,9 @@ class _CategoricalBase(CrowdEstimator[Any]):
         initial_error: Any = None,
         **unexpected: Any,
     ) -> tuple[np.ndarray, ...]:
+        coded = self._split_coded(X)
+        if coded is not None:  # a chunk of rows already coded by fit
+            return coded
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
         gold_map = _as_mapping(true_labels)
@@ -212,11 +218,10 @@ class _CategoricalBase(CrowdEstimator[Any]):
     def _n_classes(self) -> int:
         return len(self.classes_)
 
-    def _incidence(self, batch: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """(tasks x (worker, label)) weighted incidence matrix of a chunk, the weight of each
-        task and the weight of each (worker, label) pair."""
+    def _incidence(self, batch: Batch) -> _Incidence:
+        """The chunk's (tasks x (worker, label)) weighted incidence matrix and its sums."""
 
-        def build(b: Batch) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        def build(b: Batch) -> _Incidence:
             task, pair = b.arrays
             shape = (self._n_tasks, self._n_workers * self._n_classes)
             weight = b.weight.astype(np.float64, copy=False)
@@ -230,9 +235,15 @@ class _CategoricalBase(CrowdEstimator[Any]):
                 matrix = sp.csr_matrix((weight, pair, indptr), shape=shape, copy=False)
             else:
                 matrix = sp.csr_matrix((weight, (task, pair)), shape=shape)
-            return matrix, task_weight, pair_weight
+            return _Incidence(
+                matrix=matrix,
+                blocks=_csr_row_blocks(matrix),
+                task_weight=task_weight,
+                pair_weight=pair_weight,
+                weight=float(np.sum(weight)),
+            )
 
-        result: tuple[sp.csr_matrix, np.ndarray, np.ndarray] = self._chunk_derived(batch, build)
+        result: _Incidence = self._chunk_derived(batch, build)
         return result
 
     # -- model-specific hooks -------------------------------------------------------------------
@@ -288,7 +299,8 @@ class _CategoricalBase(CrowdEstimator[Any]):
 
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> Any:
         k = self._n_classes
-        matrix, task_weight, pair_weight = self._incidence(batch)
+        inc = self._incidence(batch)
+        matrix, task_weight, pair_weight = inc.matrix, inc.task_weight, inc.pair_weight
         if self.init == "majority":
             # votes per (task, label) through the incidence matrix: no per-answer temporaries
             selector = np.tile(np.eye(k), (self._n_workers, 1))  # (worker, label) -> label
@@ -311,28 +323,51 @@ class _CategoricalBase(CrowdEstimator[Any]):
                 return self._params_from_error(initial, used, prior, proba)
         return self._params_from_counts(counts, used, prior, proba)
 
-    def _log_joint(self, stats: Stats, params: Any) -> np.ndarray:
-        log_joint = stats["L"] + self._log_prior(params.prior)
+    def _log_joint(self, stats: Stats, params: Any, start: int, stop: int) -> np.ndarray:
+        """``log p(labels_t, z_t = k)`` of the tasks ``start:stop`` (gold tasks clamped)."""
+        log_joint = stats["L"][start:stop] + self._log_prior(params.prior)
         gold = self._gold
         if gold is not None:
-            known = np.flatnonzero(gold >= 0)
+            known = np.flatnonzero(gold[start:stop] >= 0)
+            said = gold[start:stop][known]
             clamped = np.full((len(known), self._n_classes), -np.inf)
-            clamped[np.arange(len(known)), gold[known]] = log_joint[known, gold[known]]
+            clamped[np.arange(len(known)), said] = log_joint[known, said]
             log_joint[known] = clamped
         return log_joint
 
     def _posterior(self, stats: Stats, params: Any, ctx: StepContext) -> tuple[Any, ...]:
-        result: tuple[Any, ...] = self._memoised(
-            stats, params, ctx, lambda: ctx.posterior(self._log_joint(stats, params))
-        )
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            # row-wise, so blocks of tasks run on separate threads
+            n = stats["L"].shape[0]
+            blocks = row_blocks(n, n * self._n_classes)
+            parts = run_parallel(
+                lambda blk: ctx.posterior(self._log_joint(stats, params, *blk)), blocks
+            )
+            if len(parts) == 1:  # C order: the transposed sparse product reads it faster
+                return np.ascontiguousarray(parts[0][0]), parts[0][1]
+            return (
+                np.concatenate([p[0] for p in parts]),
+                np.concatenate([p[1] for p in parts]),
+            )
+
+        result: tuple[Any, ...] = self._memoised(stats, params, ctx, compute)
         return result
 
     def e_step(self, batch: Batch, params: Any, ctx: StepContext) -> Stats:
-        matrix, task_weight, pair_weight = self._incidence(batch)
-        weight = float(np.sum(batch.weight, dtype=np.float64))
+        inc = self._incidence(batch)
         if ctx.pass_index == 0:
-            return Stats(weight=weight, L=matrix @ self._log_table(params), tw=task_weight)
-        return Stats(weight=weight, counts=matrix.T @ params.proba, pw=pair_weight)
+            # per-task sums of log confusion entries: one sparse product per row block
+            table = self._log_table(params)
+            parts = run_parallel(lambda blk: blk[2] @ table, inc.blocks)
+            log_lik = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            return Stats(weight=inc.weight, L=log_lik, tw=inc.task_weight)
+        # expected confusion counts: the transposed products, summed over the row blocks
+        proba = params.proba
+        parts = run_parallel(lambda blk: blk[2].T @ proba[blk[0] : blk[1]], inc.blocks)
+        counts = parts[0]
+        for part in parts[1:]:
+            counts = counts + part
+        return Stats(weight=inc.weight, counts=counts, pw=inc.pair_weight)
 
     def objective(self, stats: Stats, params: Any, ctx: StepContext) -> float:
         log_norm = self._posterior(stats, params, ctx)[1]
@@ -802,6 +837,32 @@ class MajorityVote(BaseEstimator):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Incidence:
+    """A chunk's incidence matrix, cut into row blocks that share its memory, and its sums."""
+
+    matrix: sp.csr_matrix
+    blocks: list[tuple[int, int, sp.csr_matrix]]
+    task_weight: np.ndarray
+    pair_weight: np.ndarray
+    weight: float
+
+
+def _csr_row_blocks(matrix: sp.csr_matrix) -> list[tuple[int, int, sp.csr_matrix]]:
+    """``(start, stop, rows start:stop)`` blocks of a CSR matrix, as views of its arrays."""
+    indptr = matrix.indptr
+    blocks = []
+    for start, stop in row_blocks(matrix.shape[0], matrix.nnz):
+        lo, hi = int(indptr[start]), int(indptr[stop])
+        block = sp.csr_matrix(
+            (matrix.data[lo:hi], matrix.indices[lo:hi], indptr[start : stop + 1] - lo),
+            shape=(stop - start, matrix.shape[1]),
+            copy=False,
+        )
+        blocks.append((start, stop, block))
+    return blocks
+
+
 class _AnswerBox:
     """Answers handed from ``fit`` to ``_validate_data``, which empties the box."""
 

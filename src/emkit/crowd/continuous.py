@@ -212,6 +212,9 @@ class ContinuousAnnotators(CrowdEstimator[AnnotatorParams]):
 
     # -- data -----------------------------------------------------------------------------
     def _validate_data(self, X: Any, *, reset: bool, **fit_data: Any) -> tuple[np.ndarray, ...]:
+        coded = self._split_coded(X)
+        if coded is not None:  # a chunk of rows already coded by fit
+            return coded
         if fit_data:
             raise TypeError(f"unexpected data arguments {sorted(fit_data)}")
         if self.low is not None and self.high is not None and not self.high > self.low:
