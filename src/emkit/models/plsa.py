@@ -39,6 +39,7 @@ from emkit.data import Batch
 from emkit.engine import EMModel, StepContext, fit_em
 from emkit.exceptions import DataError, ParameterError
 from emkit.models.multinomial import as_count_matrix, kmeans_tfidf_labels
+from emkit.sources import RowSource
 from emkit.stats import Stats
 
 __all__ = ["PLSA", "PLSAParams", "plsa_kl_divergence_offset"]
@@ -316,13 +317,22 @@ class PLSA(EMEstimator[PLSAParams]):
         self.warm_start = warm_start
 
     # -- data -----------------------------------------------------------------------------
-    def _validate_data(self, X: Any, *, reset: bool, **unexpected: Any) -> tuple[Any, ...]:
+    def _validate_data(
+        self, X: Any, *, reset: bool, document: Any = None, **unexpected: Any
+    ) -> tuple[Any, ...]:
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
         X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32])
         X = as_count_matrix(X)
-        # the row index travels with the rows, so that a chunk finds its documents' theta
-        return X, np.arange(X.shape[0], dtype=np.intp)
+        n = X.shape[0]
+        # The index of each row's document travels with the rows, so that a chunk read on its
+        # own (streamed, or on a Dask worker) finds its documents' theta. fit() passes it.
+        if document is None:
+            return X, np.arange(n, dtype=np.intp)
+        index = np.asarray(document)
+        if index.shape != (n,) or not np.issubdtype(index.dtype, np.integer):
+            raise DataError(f"document must hold {n} row indices, got shape {index.shape}")
+        return X, index.astype(np.intp, copy=False)
 
     def _check_n_samples(self, n_samples: int) -> None:
         super()._check_n_samples(n_samples)
@@ -374,7 +384,9 @@ class PLSA(EMEstimator[PLSAParams]):
         -------
         self
         """
-        super().fit(X, y, sample_weight, **kw)
+        if "document" in kw:
+            raise TypeError("document is set by fit: the row index of each training document")
+        super().fit(X, y, sample_weight, document=_RowIndex(_n_rows(X)), **kw)
         return self
 
     # -- engine hooks ---------------------------------------------------------------------
@@ -393,7 +405,9 @@ class PLSA(EMEstimator[PLSAParams]):
             freq = np.asarray(X.T @ batch.weight).ravel() + 1.0
             counts = freq / freq.sum() * rng.gamma(1.0, 1.0, size=(K, X.shape[1]))
         beta = (counts / counts.sum(axis=1, keepdims=True)).astype(X.dtype)
-        return PLSAParams(doc_topic=self._start_theta(batch.n_rows, X.dtype), topic_word=beta)
+        # every training document has a theta, also when the start sees a sample of them
+        theta = self._start_theta(self._n_documents, X.dtype)
+        return PLSAParams(doc_topic=theta, topic_word=beta)
 
     def e_step(self, batch: Batch, params: PLSAParams, ctx: StepContext) -> Stats:
         X, rows = batch.arrays
@@ -491,6 +505,31 @@ class PLSA(EMEstimator[PLSAParams]):
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
         return tags
+
+
+def _n_rows(X: Any) -> int:
+    """Number of rows of ``fit``'s X (an array, sparse matrix, dask array, path or source)."""
+    from emkit.sources import as_source
+
+    source = as_source(X)
+    if source is not None:
+        return source.n_rows
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        X = np.asarray(X)
+        shape = X.shape
+    return int(shape[0]) if len(shape) else 0
+
+
+class _RowIndex(RowSource):
+    """The rows' own positions ``0 .. n-1`` as a 1-D row source (read on demand, no storage)."""
+
+    def __init__(self, n_rows: int) -> None:
+        self.shape = (n_rows,)
+        self.dtype = np.dtype(np.intp)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return np.arange(start, max(start, stop), dtype=np.intp)
 
 
 class _FoldIn(EMModel[np.ndarray]):
