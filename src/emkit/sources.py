@@ -146,7 +146,7 @@ class ArraySource(RowSource):
 
     def read(self, start: int, stop: int) -> np.ndarray:
         if self.sparse:
-            return self.array[start:stop]  # type: ignore[no-any-return]
+            return self.array[start:stop]
         return np.asarray(self.array[start:stop])
 
 
@@ -372,9 +372,9 @@ def _npz_member(path: Path, zf: zipfile.ZipFile, name: str) -> tuple[int, np.dty
         fh.seek(info.header_offset + 30 + name_len + extra_len)
         version = np.lib.format.read_magic(fh)
         if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
         else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
         offset = fh.tell()
     if len(shape) != 1 or dtype.hasobject:
         raise DataError(f"{str(path)!r}: {name} is not a 1-D numeric array")
@@ -481,8 +481,9 @@ def as_source(obj: Any) -> RowSource | None:
     """The :class:`RowSource` for ``obj`` if it names rows outside memory, else None.
 
     Paths become :class:`NpySource` (``.npy``), :class:`SparseNpzSource` (``.npz``) or
-    :class:`ParquetSource` (``.parquet``, ``.pq`` or a directory); sources are returned unchanged; anything else (NumPy arrays, lists, dask
-    arrays) is left to the caller.
+    :class:`ParquetSource` (``.parquet``, ``.pq`` or a directory); sources are returned
+    unchanged; anything else (NumPy arrays, lists, sparse matrices, dask arrays) is left to the
+    caller.
 
     Raises
     ------

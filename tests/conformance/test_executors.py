@@ -1,9 +1,9 @@
 """Every model with independent rows gives the in-memory answer on every executor.
 
-Streamed (from ``.npy`` files, or ``.npz`` for sparse matrices, in chunks of any size) and Dask-distributed fits (a real
-LocalCluster with two worker processes) must reproduce the in-memory fit from the same start to
-1e-9 relative: same parameters, same log-likelihood history. Only the order of the additions
-differs.
+Streamed (from ``.npy`` files, or ``.npz`` for sparse matrices, in chunks of any size) and
+Dask-distributed fits (a real LocalCluster with two worker processes) must reproduce the
+in-memory fit from the same start to 1e-9 relative: same parameters, same log-likelihood
+history. Only the order of the additions differs.
 """
 
 from __future__ import annotations
