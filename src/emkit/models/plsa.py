@@ -38,6 +38,7 @@ from emkit.base import EMEstimator
 from emkit.data import Batch
 from emkit.engine import EMModel, StepContext, fit_em
 from emkit.exceptions import DataError, ParameterError
+from emkit.models._blocks import _n_threads, block_starts, reduce_blocks
 from emkit.models.multinomial import as_count_matrix, kmeans_tfidf_labels
 from emkit.sources import RowSource
 from emkit.stats import Stats
@@ -70,7 +71,9 @@ def _sampled_dot(
     """``theta[rows[i]] . beta_t[cols[i]]`` for every nonzero i (a sampled dense product).
 
     Gathered in blocks of ``_SDDMM_BLOCK`` nonzeros into reused buffers: the (block, K)
-    temporaries stay in cache instead of allocating two (nnz, K) arrays per iteration.
+    temporaries stay in cache instead of allocating two (nnz, K) arrays per iteration. The
+    row sums are a matrix-vector product with a vector of ones (BLAS), about twice as fast as
+    ``einsum('ik,ik->i')`` or ``sum(axis=1)`` over a short last axis.
     """
     nnz, K = rows.shape[0], theta.shape[1]
     out = np.empty(nnz, dtype=theta.dtype)
@@ -79,12 +82,14 @@ def _sampled_dot(
     size = min(nnz, _SDDMM_BLOCK)
     g = np.empty((size, K), dtype=theta.dtype)
     h = np.empty((size, K), dtype=theta.dtype)
+    ones = np.ones(K, dtype=theta.dtype)
     for start in range(0, nnz, size):
         stop = min(start + size, nnz)
         m = stop - start
         np.take(beta_t, cols[start:stop], axis=0, out=g[:m])
         np.take(theta, rows[start:stop], axis=0, out=h[:m])
-        np.einsum("ik,ik->i", g[:m], h[:m], out=out[start:stop])
+        np.multiply(g[:m], h[:m], out=g[:m])
+        np.matmul(g[:m], ones, out=out[start:stop])
     return out
 
 
@@ -123,24 +128,77 @@ def plsa_statistics(
     topic_word_counts : ndarray of shape (K, V) or None
         Weighted expected counts of each word in each topic.
     """
-    n, V = X.shape
+    n = X.shape[0]
     dtype = theta.dtype
-    indptr, cols, vals = X.indptr, X.indices, X.data
     beta_t = np.ascontiguousarray(beta.T, dtype=dtype)  # (V, K): rows gathered per nonzero
-    rows = np.repeat(np.arange(n, dtype=np.intp), np.diff(indptr))
-    wx = vals * weight[rows]
+    if n == 0:
+        empty = np.zeros((0, theta.shape[1]), dtype)
+        return (
+            0.0,
+            empty if need_doc_topic else None,
+            np.zeros_like(beta) if need_topic_word else None,
+        )
     if hard:
+        rows = np.repeat(np.arange(n, dtype=np.intp), np.diff(X.indptr))
+        wx = X.data * weight[rows]
         return _hard_statistics(X, theta, beta_t, rows, wx, need_topic_word, need_doc_topic)
-    denom = _sampled_dot(theta, beta_t, rows, cols)
+
+    def block(start: int) -> tuple[float, list[np.ndarray], np.ndarray | None]:
+        stop = min(start + step, n)
+        loglik, dt, tw = _soft_block(
+            X, theta, beta_t, weight, start, stop, need_doc_topic, need_topic_word
+        )
+        return loglik, [] if dt is None else [dt], tw
+
+    def add(
+        a: tuple[float, list[np.ndarray], np.ndarray | None],
+        b: tuple[float, list[np.ndarray], np.ndarray | None],
+    ) -> tuple[float, list[np.ndarray], np.ndarray | None]:
+        tw = None if a[2] is None or b[2] is None else np.add(a[2], b[2], out=a[2])
+        return a[0] + b[0], a[1] + b[1], tw
+
+    # One contiguous run of documents per core (a fixed cut for a given core count, whether or
+    # not the pass is large enough to run threaded): NumPy's gathers, BLAS and scipy.sparse's
+    # products release the GIL.
+    step = max(1, -(-n // _n_threads()))
+    loglik, dts, tw = reduce_blocks(block, add, block_starts(n, step), X.nnz * theta.shape[1])
+    dt = np.concatenate(dts) if need_doc_topic else None
+    if tw is not None:
+        tw = beta * tw.T
+    return loglik, dt, tw
+
+
+def _soft_block(
+    X: sp.csr_matrix,
+    theta: np.ndarray,
+    beta_t: np.ndarray,
+    weight: np.ndarray,
+    start: int,
+    stop: int,
+    need_doc_topic: bool,
+    need_topic_word: bool,
+) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """Soft E-step statistics of documents ``start:stop``: (loglik, doc-topic, word-topic).
+
+    The word-topic numerators come transposed, (V, K), and without the factor ``beta``
+    (applied by the caller, once for all blocks).
+    """
+    lo, hi = int(X.indptr[start]), int(X.indptr[stop])
+    indptr = X.indptr[start : stop + 1] - lo
+    cols, vals = X.indices[lo:hi], X.data[lo:hi]
+    n = stop - start
+    theta_b = theta[start:stop]
+    rows = np.repeat(np.arange(n, dtype=np.intp), np.diff(indptr))
+    denom = _sampled_dot(theta_b, beta_t, rows, cols)
     with np.errstate(divide="ignore"):
-        loglik = float(np.dot(wx, np.log(denom)))
+        loglik = float(np.dot(vals * weight[start:stop][rows], np.log(denom)))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = vals / denom
-    R = sp.csr_matrix((ratio, cols, indptr), shape=(n, V))
-    dt = theta * np.asarray(R @ beta_t) if need_doc_topic else None
+    R = sp.csr_matrix((ratio, cols, indptr), shape=(n, X.shape[1]))
+    dt = theta_b * np.asarray(R @ beta_t) if need_doc_topic else None
     tw = None
     if need_topic_word:
-        tw = beta * np.asarray(R.T @ (theta * weight[:, None])).T
+        tw = np.asarray(R.T @ (theta_b * weight[start:stop, None]))
     return loglik, dt, tw
 
 
