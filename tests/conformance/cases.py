@@ -205,12 +205,6 @@ CASES: list[Case] = [
         _counts(sparse=True),
         independent_rows=True,
     ),
-    Case(
-        "multinomial_kmeans_sparse",
-        lambda **kw: MultinomialMixture(2, **{"n_init": 1, **kw}),
-        _counts(sparse=True),
-        independent_rows=True,
-    ),
     # PLSA's per-document topic weights are parameters with one row per document: a chunk's
     # statistics fill its own documents' rows (found through the document index that travels
     # with the rows), so the rows stay independent and may be cut anywhere.
@@ -223,8 +217,8 @@ CASES: list[Case] = [
         row_params=("doc_topic",),
     ),
     Case(
-        "plsa_alternating_kmeans",
-        lambda **kw: PLSA(2, **{"update": "alternating", "init": "kmeans", **kw}),
+        "plsa_alternating",
+        lambda **kw: PLSA(2, **{"update": "alternating", **kw}),
         _counts(sparse=False),
         mixture=False,
         independent_rows=True,
