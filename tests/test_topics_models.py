@@ -367,3 +367,34 @@ def test_streamed_sparse_fit_equals_in_memory(tmp_path: Any, model: str) -> None
     else:
         with pytest.raises(TypeError, match="labels are only used by fit"):
             streamed.predict(X, labels=extra["labels"])
+
+
+@pytest.mark.parametrize("threads", [1, 3, 64])
+def test_plsa_statistics_same_for_any_cut_into_runs(
+    monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """The E-step cuts the documents into one run per core: any cut gives the same sums."""
+    from emkit.models import plsa as plsa_module
+
+    X, _ = _corpus(6, n=40)
+    dense = X.toarray()
+    dense[5] = 0  # an empty document inside a run
+    X = sp.csr_matrix(dense)
+    rng = np.random.default_rng(0)
+    theta = rng.dirichlet(np.ones(3), size=40)
+    beta = rng.dirichlet(np.ones(X.shape[1]), size=3)
+    weight = rng.uniform(0.5, 2.0, size=40)
+    monkeypatch.setattr(plsa_module, "_n_threads", lambda: 1)
+    ref = plsa_module.plsa_statistics(X, theta, beta, weight, hard=False)
+    monkeypatch.setattr(plsa_module, "_n_threads", lambda: threads)
+    got = plsa_module.plsa_statistics(X, theta, beta, weight, hard=False)
+    assert got[0] == pytest.approx(ref[0], rel=1e-12)
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got[2], ref[2], rtol=1e-12, atol=1e-15)
+    # and the sums are the definitions: sum_v x_dv q_dvk and sum_d w_d x_dv q_dvk
+    q = theta[:, :, None] * beta[None, :, :]
+    q /= np.where(q.sum(axis=1, keepdims=True) > 0, q.sum(axis=1, keepdims=True), 1)
+    np.testing.assert_allclose(got[1], np.einsum("dv,dkv->dk", dense, q), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        got[2], np.einsum("d,dv,dkv->kv", weight, dense, q), rtol=1e-10, atol=1e-12
+    )
