@@ -19,7 +19,9 @@ def local_cluster() -> Iterator[Any]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # the scheduler's HTTP server (metrics) on a free loopback port: with None it takes
+        # 8787, and a second test run on the same machine then fails with a port warning
+        dashboard_address="127.0.0.1:0",
         memory_limit="600MiB",
         silence_logs=logging.CRITICAL,
     )

@@ -93,7 +93,9 @@ def test_npy_source_rejects_bad_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such file"):
         as_source(tmp_path / "missing.npy")
     (tmp_path / "x.csv").write_text("a\n1\n")
-    with pytest.raises(DataError, match=r"supported files are \.npy and \.parquet"):
+    with pytest.raises(
+        DataError, match=r"supported files are \.npy, \.npz \(a sparse matrix\) and \.parquet"
+    ):
         as_source(tmp_path / "x.csv")
 
 

@@ -54,14 +54,28 @@ def test_mini_newsgroup_unsupervised_accuracy() -> None:
 
 
 def test_mini_newsgroup_semi_supervised_accuracy() -> None:
+    """10 labelled posts per class, over 5 random draws of them (not one lucky draw).
+
+    Measured: 0.920 0.950 0.945 0.884 0.905 (mean 0.921; draws 0-9 mean 0.926). The issue's
+    0.95 is not reached, and not for lack of search: deterministic annealing (tempered
+    posteriors, beta from 1e-3 to 1) reaches a *higher* objective than the start from the
+    true labels (e.g. -233102 against -233139) at the same ~0.93 accuracy, and restarts from
+    k-means on tf-idf (matched to the labels), EM-lambda (lambda = 0.1 .. 0.5), other
+    smoothing, log or length-normalised counts and other vocabularies all stay at 0.91-0.935.
+    The maximum of the mixture-of-unigrams likelihood is a different partition from the
+    newsgroups for a few posts: a model limit, not an initialisation problem.
+    """
     corpus, labels = _newsgroups()
-    rng = np.random.RandomState(0)
-    partial = np.full(labels.shape, -1)
-    for c in (0, 1):
-        partial[rng.choice(np.flatnonzero(labels == c), 10, replace=False)] = c
-    model = MultinomialMixture(2, random_state=0).fit(corpus.X, labels=partial)  # type: ignore[attr-defined]
-    accuracy = np.mean(model.predict(corpus.X) == labels)  # type: ignore[attr-defined]
-    assert accuracy >= 0.90
+    accuracies = []
+    for draw in range(5):
+        rng = np.random.RandomState(draw)
+        partial = np.full(labels.shape, -1)
+        for c in (0, 1):
+            partial[rng.choice(np.flatnonzero(labels == c), 10, replace=False)] = c
+        model = MultinomialMixture(2, random_state=0).fit(corpus.X, labels=partial)  # type: ignore[attr-defined]
+        accuracies.append(np.mean(model.predict(corpus.X) == labels))  # type: ignore[attr-defined]
+    assert np.mean(accuracies) >= 0.91, accuracies
+    assert min(accuracies) >= 0.87, accuracies
 
 
 @pytest.mark.parametrize("name", ["reuters_lda", "lee"])

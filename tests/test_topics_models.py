@@ -12,9 +12,18 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emkit import ConvergenceWarning, DataError, InMemoryExecutor, ParameterError, load
+from emkit import (
+    ConvergenceWarning,
+    DataError,
+    InMemoryExecutor,
+    ParameterError,
+    SparseNpzSource,
+    StreamExecutor,
+    load,
+)
 from emkit.models import PLSA, MultinomialMixture
 from emkit.models.plsa import plsa_kl_divergence_offset
+from emkit.sources import as_source
 
 SOME = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -303,3 +312,89 @@ def test_plsa_bad_input() -> None:
         model.fit(X)
     with pytest.raises(DataError, match="warm start"):
         model.fit(X[:3])
+
+
+# -- streamed sparse input ----------------------------------------------------------------------
+@pytest.mark.parametrize("compressed", [False, True])
+def test_sparse_npz_source_reads_csr_blocks(tmp_path: Any, compressed: bool) -> None:
+    X, _ = _corpus(3, n=23)
+    path = tmp_path / "counts.npz"
+    sp.save_npz(path, X, compressed=compressed)
+    source = as_source(path)
+    assert isinstance(source, SparseNpzSource) and source.sparse
+    assert source.shape == X.shape and source.dtype == X.dtype
+    for start, stop in [(0, 23), (0, 5), (5, 17), (22, 23), (7, 7)]:
+        block = source.read(start, stop)
+        assert sp.issparse(block) and block.shape == (stop - start, X.shape[1])
+        np.testing.assert_array_equal(block.toarray(), X[start:stop].toarray())
+    np.testing.assert_array_equal(
+        source.take(np.array([1, 4, 20])).toarray(), X[[1, 4, 20]].toarray()
+    )
+    sp.save_npz(tmp_path / "csc.npz", X.tocsc())
+    with pytest.raises(DataError, match=r"save X\.tocsr"):
+        SparseNpzSource(tmp_path / "csc.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match=r"scipy\.sparse\.save_npz"):
+        SparseNpzSource(tmp_path / "junk.npz")
+
+
+@pytest.mark.filterwarnings("ignore::emkit.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("model", ["mixture", "plsa"])
+def test_streamed_sparse_fit_equals_in_memory(tmp_path: Any, model: str) -> None:
+    """A CSR matrix on disk, in chunks, semi-supervised labels streamed along (mixture)."""
+    X, labels = _corpus(4, n=50)
+    sp.save_npz(tmp_path / "counts.npz", X, compressed=False)
+    extra: dict[str, Any] = {}
+    if model == "mixture":
+        partial = np.where(np.arange(50) < 9, labels, -1)
+        extra = {"labels": partial}
+
+        def make() -> Any:
+            return MultinomialMixture(3, n_init=2, random_state=0, max_iter=8, tol=0)
+    else:
+
+        def make() -> Any:
+            return PLSA(3, random_state=0, max_iter=8, tol=0)
+
+    whole = make().fit(X, **extra)
+    streamed = make().fit(tmp_path / "counts.npz", executor=StreamExecutor(chunk_rows=7), **extra)
+    np.testing.assert_allclose(streamed.topic_word_, whole.topic_word_, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(
+        streamed.log_likelihood_history_, whole.log_likelihood_history_, rtol=1e-9
+    )
+    if model == "plsa":
+        np.testing.assert_allclose(streamed.doc_topic_, whole.doc_topic_, rtol=1e-9, atol=1e-14)
+    else:
+        with pytest.raises(TypeError, match="labels are only used by fit"):
+            streamed.predict(X, labels=extra["labels"])
+
+
+@pytest.mark.parametrize("threads", [1, 3, 64])
+def test_plsa_statistics_same_for_any_cut_into_runs(
+    monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """The E-step cuts the documents into one run per core: any cut gives the same sums."""
+    from emkit.models import plsa as plsa_module
+
+    X, _ = _corpus(6, n=40)
+    dense = X.toarray()
+    dense[5] = 0  # an empty document inside a run
+    X = sp.csr_matrix(dense)
+    rng = np.random.default_rng(0)
+    theta = rng.dirichlet(np.ones(3), size=40)
+    beta = rng.dirichlet(np.ones(X.shape[1]), size=3)
+    weight = rng.uniform(0.5, 2.0, size=40)
+    monkeypatch.setattr(plsa_module, "_n_threads", lambda: 1)
+    ref = plsa_module.plsa_statistics(X, theta, beta, weight, hard=False)
+    monkeypatch.setattr(plsa_module, "_n_threads", lambda: threads)
+    got = plsa_module.plsa_statistics(X, theta, beta, weight, hard=False)
+    assert got[0] == pytest.approx(ref[0], rel=1e-12)
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got[2], ref[2], rtol=1e-12, atol=1e-15)
+    # and the sums are the definitions: sum_v x_dv q_dvk and sum_d w_d x_dv q_dvk
+    q = theta[:, :, None] * beta[None, :, :]
+    q /= np.where(q.sum(axis=1, keepdims=True) > 0, q.sum(axis=1, keepdims=True), 1)
+    np.testing.assert_allclose(got[1], np.einsum("dv,dkv->dk", dense, q), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        got[2], np.einsum("d,dv,dkv->kv", weight, dense, q), rtol=1e-10, atol=1e-12
+    )

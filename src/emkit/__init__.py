@@ -19,7 +19,7 @@ from emkit.exceptions import (
 from emkit.executors import DaskExecutor, Executor, InMemoryExecutor, StreamExecutor
 from emkit.io import load, save
 from emkit.models import BernoulliMixture, BinomialMixture, GaussianMixture, KMeans
-from emkit.sources import ArraySource, NpySource, ParquetSource, RowSource
+from emkit.sources import ArraySource, NpySource, ParquetSource, RowSource, SparseNpzSource
 from emkit.stats import Stats
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "ParameterError",
     "ParquetSource",
     "RowSource",
+    "SparseNpzSource",
     "Stats",
     "StepContext",
     "StreamExecutor",

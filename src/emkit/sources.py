@@ -13,7 +13,10 @@ input                     source
 ========================  ===========================================================
 ``*.npy`` path            :class:`NpySource`: positioned reads of the file (C order)
 ``*.parquet`` path / dir  :class:`ParquetSource`: all numeric columns, row group by row group
+``*.npz`` path            :class:`SparseNpzSource`: a CSR matrix (``scipy.sparse.save_npz``),
+                          read as CSR blocks of rows
 zarr / h5py / dask array  :class:`ArraySource`: slices of the array, converted to NumPy
+scipy.sparse matrix       :class:`ArraySource`: CSR blocks of rows (never densified)
 ========================  ===========================================================
 
 Sources are picklable (they hold a path, never an open file), so Dask workers open the files
@@ -24,18 +27,36 @@ the same copy on every node).
 from __future__ import annotations
 
 import os
+import struct
+import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from emkit.exceptions import DataError
 
-__all__ = ["ArraySource", "NpySource", "ParquetSource", "RowSource", "as_source"]
+__all__ = [
+    "ArraySource",
+    "NpySource",
+    "ParquetSource",
+    "RowSource",
+    "SparseNpzSource",
+    "as_source",
+    "stack_rows",
+]
 
 PathLike = str | os.PathLike[str]
+
+
+def stack_rows(parts: Sequence[Any]) -> Any:
+    """Blocks of rows stacked in order: a CSR matrix if they are sparse, else a NumPy array."""
+    if any(sp.issparse(p) for p in parts):
+        return sp.csr_matrix(sp.vstack(parts, format="csr"))
+    return np.concatenate(parts)
 
 
 class RowSource(ABC):
@@ -47,6 +68,8 @@ class RowSource(ABC):
 
     shape: tuple[int, ...]
     dtype: np.dtype[Any]
+    #: Whether :meth:`read` returns scipy.sparse CSR blocks rather than NumPy arrays.
+    sparse: bool = False
 
     @property
     def ndim(self) -> int:
@@ -75,8 +98,8 @@ class RowSource(ABC):
                 stop = min(start + block_rows, self.n_rows)
                 parts.append(self.read(start, stop)[index[lo:hi] - start])
         if not parts:
-            return np.empty((0, *self.shape[1:]), dtype=self.dtype)
-        return np.concatenate(parts)
+            return self.read(0, 0)
+        return stack_rows(parts)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """Every row, read into memory (``np.asarray(source)``)."""
@@ -101,14 +124,19 @@ class RowSource(ABC):
 class ArraySource(RowSource):
     """Any array that slices by rows (NumPy memmap, zarr, h5py, dask): blocks become NumPy.
 
+    A scipy.sparse matrix gives CSR blocks (it is converted to CSR once, never densified).
+
     Parameters
     ----------
-    array : array-like
+    array : array-like or sparse matrix
         An object with ``shape``, ``dtype`` and row slicing.
     """
 
     def __init__(self, array: Any) -> None:
-        if not (hasattr(array, "shape") and hasattr(array, "dtype")):
+        if sp.issparse(array):
+            array = sp.csr_matrix(array)
+            self.sparse = True
+        elif not (hasattr(array, "shape") and hasattr(array, "dtype")):
             array = np.asarray(array)
         if len(array.shape) == 0:
             raise DataError("a row source needs at least one dimension, got a scalar")
@@ -117,6 +145,8 @@ class ArraySource(RowSource):
         self.dtype = np.dtype(array.dtype)
 
     def read(self, start: int, stop: int) -> np.ndarray:
+        if self.sparse:
+            return self.array[start:stop]
         return np.asarray(self.array[start:stop])
 
 
@@ -332,7 +362,114 @@ class ParquetSource(RowSource):
         return f"ParquetSource({str(self.path)!r}, columns={self.columns!r}, n_rows={self.n_rows})"
 
 
-_SUFFIXES = {".npy": NpySource, ".parquet": ParquetSource, ".pq": ParquetSource}
+def _npz_member(path: Path, zf: zipfile.ZipFile, name: str) -> tuple[int, np.dtype[Any], int]:
+    """(offset, dtype, length) of the 1-D array ``name`` stored uncompressed in an .npz file."""
+    info = zf.getinfo(f"{name}.npy")
+    with path.open("rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)  # the zip local file header; its name and extra field follow
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        fh.seek(info.header_offset + 30 + name_len + extra_len)
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+        offset = fh.tell()
+    if len(shape) != 1 or dtype.hasobject:
+        raise DataError(f"{str(path)!r}: {name} is not a 1-D numeric array")
+    return offset, np.dtype(dtype), int(shape[0])
+
+
+class SparseNpzSource(RowSource):
+    """A CSR matrix saved by ``scipy.sparse.save_npz``, read a block of rows at a time.
+
+    With ``save_npz(path, X, compressed=False)`` the arrays are stored uncompressed in the
+    archive and a block of rows is two positioned reads (its slice of ``indptr``, then of
+    ``indices`` and ``data``): memory stays at one block whatever the size of the file. A
+    compressed archive cannot be read in parts: it is loaded whole (once per process) and
+    sliced.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.npz`` file, holding a CSR matrix (other formats: convert with ``.tocsr()``
+        before saving).
+    """
+
+    sparse = True
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        try:
+            with np.load(self.path, allow_pickle=False) as npz:
+                fmt = npz["format"].item()
+                shape = tuple(int(s) for s in npz["shape"])
+            fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
+            with zipfile.ZipFile(self.path) as zf:
+                stored = all(
+                    zf.getinfo(f"{k}.npy").compress_type == zipfile.ZIP_STORED
+                    for k in ("indptr", "indices", "data")
+                )
+                members = (
+                    {k: _npz_member(self.path, zf, k) for k in ("indptr", "indices", "data")}
+                    if stored
+                    else {}
+                )
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise DataError(
+                f"cannot read {str(self.path)!r} as a sparse matrix saved by "
+                f"scipy.sparse.save_npz: {exc}"
+            ) from exc
+        if fmt != "csr":
+            raise DataError(
+                f"{str(self.path)!r} holds a {fmt} matrix; emkit streams CSR rows: save "
+                "X.tocsr() instead"
+            )
+        self.shape = (shape[0], shape[1])
+        self._members = members
+        self._whole: sp.csr_matrix | None = None
+        if members:
+            self.dtype = members["data"][1]
+        else:
+            self.dtype = self._load().dtype
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_whole"] = None  # a worker loads its own copy
+        return state
+
+    def _load(self) -> sp.csr_matrix:
+        if self._whole is None:
+            self._whole = sp.csr_matrix(sp.load_npz(self.path))
+        return self._whole
+
+    def _read(self, fh: Any, name: str, start: int, stop: int) -> np.ndarray:
+        offset, dtype, _ = self._members[name]
+        fh.seek(offset + start * dtype.itemsize)
+        return np.fromfile(fh, dtype=dtype, count=max(0, stop - start))
+
+    def read(self, start: int, stop: int) -> Any:
+        stop = max(start, stop)
+        if not self._members:
+            return self._load()[start:stop]
+        with self.path.open("rb") as fh:
+            indptr = self._read(fh, "indptr", start, stop + 1)
+            lo, hi = int(indptr[0]), int(indptr[-1])
+            indices = self._read(fh, "indices", lo, hi)
+            data = self._read(fh, "data", lo, hi)
+        return sp.csr_matrix((data, indices, indptr - lo), shape=(stop - start, self.shape[1]))
+
+    def __repr__(self) -> str:
+        return f"SparseNpzSource({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+_SUFFIXES = {
+    ".npz": SparseNpzSource,
+    ".npy": NpySource,
+    ".parquet": ParquetSource,
+    ".pq": ParquetSource,
+}
 
 
 def is_dask_collection(obj: Any) -> bool:
@@ -343,9 +480,10 @@ def is_dask_collection(obj: Any) -> bool:
 def as_source(obj: Any) -> RowSource | None:
     """The :class:`RowSource` for ``obj`` if it names rows outside memory, else None.
 
-    Paths become :class:`NpySource` (``.npy``) or :class:`ParquetSource` (``.parquet``, ``.pq``
-    or a directory); sources are returned unchanged; anything else (NumPy arrays, lists, dask
-    arrays) is left to the caller.
+    Paths become :class:`NpySource` (``.npy``), :class:`SparseNpzSource` (``.npz``) or
+    :class:`ParquetSource` (``.parquet``, ``.pq`` or a directory); sources are returned
+    unchanged; anything else (NumPy arrays, lists, sparse matrices, dask arrays) is left to the
+    caller.
 
     Raises
     ------
@@ -363,8 +501,8 @@ def as_source(obj: Any) -> RowSource | None:
         cls = _SUFFIXES.get(path.suffix.lower())
         if cls is None:
             raise DataError(
-                f"cannot stream {str(path)!r}: supported files are .npy and .parquet (or a "
-                "directory of .parquet files)"
+                f"cannot stream {str(path)!r}: supported files are .npy, .npz (a sparse "
+                "matrix) and .parquet (or a directory of .parquet files)"
             )
         return cls(path)
     return None

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from emkit import BernoulliMixture, BinomialMixture, EMEstimator
 from emkit.crowd import ContinuousAnnotators, DawidSkene, OneCoinDawidSkene
 from emkit.examples.genetic_linkage import GeneticLinkage
-from emkit.models import GaussianMixture, KMeans, MultinomialMixture
+from emkit.models import PLSA, GaussianMixture, KMeans, MultinomialMixture
 from emkit.motif import MotifEM
 
 __all__ = ["CASES", "Case", "FitData"]
@@ -51,6 +51,9 @@ class Case:
         Whether the model's statistics are sums over rows that may be cut anywhere (no hidden
         variable shared by rows): such models must give the in-memory answer on the streamed
         and Dask executors (``test_executors.py``). Opt-in.
+    row_params : tuple of str
+        Parameters with one row per training row (PLSA's ``doc_topic``): an integer weight
+        ``w`` then equals ``w`` copies of the row, each with the weighted row's parameters.
     """
 
     name: str
@@ -58,6 +61,7 @@ class Case:
     data: st.SearchStrategy[FitData]
     mixture: bool = True
     independent_rows: bool = False
+    row_params: tuple[str, ...] = ()
 
 
 def _binary(n_min: int = 2) -> st.SearchStrategy[FitData]:
@@ -192,14 +196,33 @@ CASES: list[Case] = [
     Case(
         "multinomial",
         lambda **kw: MultinomialMixture(2, **{"init": "random", "n_init": 1, **kw}),
-        # TODO(scale-out): the streamed/Dask row validation cannot concatenate this model's
-        # per-chunk arrays yet ("zero-dimensional arrays cannot be concatenated")
         _counts(sparse=False),
+        independent_rows=True,
     ),
     Case(
         "multinomial_sparse",
         lambda **kw: MultinomialMixture(2, **{"init": "random", "n_init": 1, **kw}),
         _counts(sparse=True),
+        independent_rows=True,
+    ),
+    # PLSA's per-document topic weights are parameters with one row per document: a chunk's
+    # statistics fill its own documents' rows (found through the document index that travels
+    # with the rows), so the rows stay independent and may be cut anywhere.
+    Case(
+        "plsa_sparse",
+        lambda **kw: PLSA(2, **{"alpha": 0.01, **kw}),
+        _counts(sparse=True),
+        mixture=False,
+        independent_rows=True,
+        row_params=("doc_topic",),
+    ),
+    Case(
+        "plsa_alternating",
+        lambda **kw: PLSA(2, **{"update": "alternating", **kw}),
+        _counts(sparse=False),
+        mixture=False,
+        independent_rows=True,
+        row_params=("doc_topic",),
     ),
     Case(
         "crowd_continuous",

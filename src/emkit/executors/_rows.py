@@ -11,7 +11,7 @@ import numpy as np
 from emkit.data import Batch
 from emkit.exceptions import DataError
 from emkit.executors.base import DataModel, float_dtype
-from emkit.sources import ArraySource, RowSource, as_source
+from emkit.sources import ArraySource, RowSource, as_source, stack_rows
 
 __all__ = ["RowInputs", "chunk_bounds", "concat_batches", "make_batch", "sample_index"]
 
@@ -129,11 +129,11 @@ def chunk_bounds(n_rows: int, chunk_rows: int) -> list[tuple[int, int]]:
 
 
 def concat_batches(batches: list[Batch]) -> Batch:
-    """One batch holding the rows of ``batches`` in order."""
+    """One batch holding the rows of ``batches`` in order (sparse arrays stay CSR)."""
     if len(batches) == 1:
         return batches[0]
     columns = zip(*(b.arrays for b in batches), strict=True)
-    arrays = tuple(np.concatenate(parts) for parts in columns)
+    arrays = tuple(stack_rows(parts) for parts in columns)
     return Batch(arrays, np.concatenate([b.weight for b in batches]))
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from emkit._threads import limit_threads
 from emkit.data import Batch
@@ -187,6 +188,24 @@ class DaskExecutor(Executor):
         self.close()
 
     # -- data -----------------------------------------------------------------------------
+    def _blocks(self, value: Any, bounds: tuple[tuple[int, int], ...]) -> list[Any]:
+        """One delayed block of rows per chunk (dask arrays rechunked to the row chunks)."""
+        import dask
+
+        from emkit.sources import ArraySource, as_source
+
+        source = None if is_dask_collection(value) else as_source(value)
+        if source is None and sp.issparse(value):
+            source = ArraySource(value)
+        if source is not None and source.sparse:
+            # scipy.sparse rows: read on the workers from a file, sliced here if in memory
+            if isinstance(source, ArraySource):
+                return [dask.delayed(source.read(a, b), traverse=False) for a, b in bounds]
+            read = dask.delayed(source, traverse=False).read
+            return [read(a, b) for a, b in bounds]
+        row_chunks = tuple(b - a for a, b in bounds)
+        return list(self._as_dask(value, row_chunks).to_delayed().ravel())
+
     def _as_dask(self, value: Any, chunks: tuple[int, ...]) -> Any:
         import dask.array as da
 
@@ -229,20 +248,16 @@ class DaskExecutor(Executor):
         model._check_n_samples(n)
         dtype = float_dtype(batch0.X)
 
-        x_blocks = self._as_dask(X, row_chunks).to_delayed().ravel()
+        starts = np.concatenate([[0], np.cumsum(row_chunks)])
+        bounds = tuple((int(starts[i]), int(starts[i + 1])) for i in range(len(row_chunks)))
+        x_blocks = self._blocks(X, bounds)
         w_blocks = (
             [None] * len(row_chunks)
             if sample_weight is None
-            else self._as_dask(sample_weight, row_chunks).to_delayed().ravel()
+            else self._blocks(sample_weight, bounds)
         )
-        d_blocks = {
-            k: self._as_dask(v, row_chunks).to_delayed().ravel()
-            for k, v in fit_data.items()
-            if k in inputs.per_row
-        }
+        d_blocks = {k: self._blocks(v, bounds) for k, v in fit_data.items() if k in inputs.per_row}
         model_d = dask.delayed(model, traverse=False)
-        starts = np.concatenate([[0], np.cumsum(row_chunks)])
-        bounds = tuple((int(starts[i]), int(starts[i + 1])) for i in range(len(row_chunks)))
         batches = [
             dask.delayed(_chunk_batch, pure=True, traverse=False)(
                 model_d,

@@ -15,6 +15,7 @@ matrix is never densified.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -195,8 +196,7 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
         if labels is None:
             y = np.full(n, -1, dtype=np.intp)
         else:
-            if not reset:
-                raise TypeError("labels are only used by fit")
+            # (fit's executors validate every chunk, the first with reset=True, the others not)
             y = np.asarray(labels)
             if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
                 raise DataError(
@@ -210,6 +210,11 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
                 )
             y = y.astype(np.intp)
         return X, y
+
+    def _batch(self, X: Any, fit_data: Mapping[str, Any]) -> Batch:
+        if fit_data.get("labels") is not None:
+            raise TypeError("labels are only used by fit")
+        return super()._batch(X, fit_data)
 
     # -- engine hooks ---------------------------------------------------------------------
     def _initial_params(self) -> MultinomialParams | None:
