@@ -79,6 +79,8 @@ _CACHE_ELEMENTS = 1 << 17
 _MAX_FLIP_BITS = 10
 #: Hamming short list of the asymmetric distance: max(2 m, m + (factor - 1) k) candidates.
 _ASYM_FACTOR = 4
+#: ... and those tied with its last one, up to this many times as many.
+_ASYM_TIES = 2
 #: Largest index whose scan selects over every code with ``np.partition``; above, a sampled
 #: threshold first keeps a few candidates per query.
 _SMALL_SCAN = 1 << 15
@@ -158,7 +160,7 @@ def _hamming_rows(
 
     Parameters
     ----------
-    codes_by_word : ndarray of uint64, shape (n_words, n)
+    codes_by_word : ndarray of uint64 (or uint32 for codes of up to 32 bits), shape (n_words, n)
         The stored codes, one contiguous row per word.
     query_codes : ndarray of uint64, shape (B, n_words)
     dtype : unsigned integer dtype, optional
@@ -176,6 +178,7 @@ def _hamming_rows(
     """
     n_words, n = codes_by_word.shape
     B = query_codes.shape[0]
+    query_codes = query_codes.astype(codes_by_word.dtype, copy=False)
     if dtype is None:
         dtype = np.uint8 if n_words * 64 <= 255 else np.uint16
     if out is None:
@@ -184,23 +187,31 @@ def _hamming_rows(
     # cache between the passes over them (several times faster than passes over whole rows)
     rows = max(1, min(B, _CACHE_ELEMENTS // max(n, 1)))
     cols = max(1, min(n, _CACHE_ELEMENTS // rows))
-    xor = np.empty((rows, cols), dtype=np.uint64)
-    count = np.empty((rows, cols), dtype=np.uint8) if n_words > 1 else None
+    xor = np.empty((rows, cols), dtype=codes_by_word.dtype)
+    # counts of up to 3 words (192 bits) add up in uint8, without a widening cast per word
+    count = np.empty((2, rows, cols), dtype=np.uint8)
     for r0 in range(0, B, rows):
         r1 = min(B, r0 + rows)
         for c0 in range(0, n, cols):
             c1 = min(n, c0 + cols)
             buffer = xor[: r1 - r0, : c1 - c0]
             tile = out[r0:r1, c0:c1]
+            group, part = count[0, : r1 - r0, : c1 - c0], count[1, : r1 - r0, : c1 - c0]
             for w in range(n_words):
                 np.bitwise_xor(query_codes[r0:r1, w, None], codes_by_word[w, c0:c1], out=buffer)
-                if w == 0:
+                if n_words == 1:
                     _popcount_into(buffer, tile)
+                    continue
+                if w % 3 == 0:
+                    _popcount_into(buffer, group)
                 else:
-                    assert count is not None
-                    part = count[: r1 - r0, : c1 - c0]
                     _popcount_into(buffer, part)
-                    np.add(tile, part, out=tile)
+                    np.add(group, part, out=group)
+                if w % 3 == 2 or w == n_words - 1:
+                    if w < 3:
+                        np.copyto(tile, group)
+                    else:
+                        np.add(tile, group, out=tile)
             if ids is not None:
                 np.left_shift(tile, shift, out=tile)
                 np.bitwise_or(tile, ids[c0:c1], out=tile)
@@ -308,7 +319,7 @@ def _order_rows(values: np.ndarray, c: int) -> np.ndarray:
     ``inf`` included) become keys ``(value << 32) | position`` for ``np.partition`` and
     ``np.sort``, several times faster than ``argsort`` on short rows.
     """
-    B, C = values.shape
+    C = values.shape[1]
     c = min(c, C)
     if values.dtype == np.float32:
         bits = values.view(np.uint32)
@@ -645,7 +656,11 @@ class LSHIndex(BaseEstimator):
         The codes word by word (contiguous rows for the Hamming scan) and, per table, the
         stored ids sorted by bucket key (nbits <= 64: one word per table).
         """
-        self._codes_by_word = np.ascontiguousarray(self.codes_.T)
+        # codes of up to 32 bits scan as uint32: half the bytes through XOR and popcount
+        narrow = self.nbits * self.n_tables <= 32
+        self._codes_by_word = np.ascontiguousarray(
+            self.codes_.T, dtype=np.uint32 if narrow else np.uint64
+        )
         shift, dtype = _key_layout(self.n_samples_, self.nbits * self.n_tables)
         self._key_shift = shift
         self._key_ids = np.arange(self.n_samples_, dtype=dtype)
@@ -723,15 +738,13 @@ class LSHIndex(BaseEstimator):
         m = max(k, min(rerank, n))  # candidates passed on from code ranking
         short = min(n, max(2 * m, m + (_ASYM_FACTOR - 1) * k)) if self.asymmetric else m
         # the asymmetric distance sees every candidate tied with the short list's last one
-        cap = min(n, 2 * short) if self.asymmetric else m
+        cap = min(n, _ASYM_TIES * short) if self.asymmetric else m
         # queries in blocks whose temporaries stay cache-sized: fresh large temporaries cost
         # more in page faults than the arithmetic on them
         found_bytes = (
             4 * n if not n_probes else 32 * n_probes * self.n_tables * max(64, n >> self.nbits)
         )
-        per_query = (
-            found_bytes + cap * (24 * n_words + 16) + m * self.vectors_[0].nbytes * 2
-        )
+        per_query = found_bytes + cap * (24 * n_words + 16) + m * self.vectors_[0].nbytes * 2
         block = max(1, min(Q.shape[0], _BLOCK_BYTES // per_query))
         out_d = np.empty((Q.shape[0], k))
         out_i = np.empty((Q.shape[0], k), dtype=np.int64)
@@ -852,17 +865,20 @@ class LSHIndex(BaseEstimator):
         weights = weights.astype(np.uint8)  # (B, nbits * n_tables)
         planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
         planes = pack_bits(planes.reshape(B, levels, self.n_tables, self.nbits))
-        planes = planes.reshape(B, levels, n_words)
-        differ = self.codes_[ids] ^ qcodes[:, None, :]  # (B, C, n_words)
+        # word-major (n_words, B, C): sums over words add whole contiguous slices
+        planes = planes.reshape(B, levels, n_words).transpose(1, 2, 0)[:, :, :, None]
+        differ = self._codes_by_word[:, ids].astype(np.uint64, copy=False)
+        differ ^= qcodes.T[:, :, None]
         masked = np.empty_like(differ)
         count = np.empty(differ.shape, dtype=np.uint8)
-        dtype = np.uint32  # at most 2**20 bits times weights below 2**8
-        score = np.zeros(ids.shape, dtype=dtype)
+        score = np.zeros(ids.shape, dtype=np.uint32)  # below 2**20 bits times 2**8
+        per_pair = np.empty(ids.shape, dtype=np.uint32)
         for level in range(levels):
-            np.bitwise_and(differ, planes[:, None, level, :], out=masked)
+            np.bitwise_and(differ, planes[level], out=masked)
             _popcount_into(masked, count)
-            per_pair = count[:, :, 0] if n_words == 1 else count.sum(axis=2, dtype=dtype)
-            score += per_pair.astype(dtype, copy=False) << dtype(level)
+            np.add.reduce(count, axis=0, dtype=np.uint32, out=per_pair)
+            per_pair <<= np.uint32(level)
+            score += per_pair
         return score
 
     def _probed_pairs(
