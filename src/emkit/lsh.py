@@ -86,6 +86,8 @@ _ASYM_TIES = 2
 _SMALL_SCAN = 1 << 15
 #: Bits of the integer weights of the asymmetric distance (256 levels).
 _ASYM_LEVELS = 8
+#: ... and where the exact re-ranking of ``rerank`` candidates follows (same recall on digits).
+_ASYM_LEVELS_RERANK = 6
 
 
 # --------------------------------------------------------------------------------------------
@@ -761,7 +763,9 @@ class LSHIndex(BaseEstimator):
             else:
                 ids, valid = self._probe_candidates(z, qcodes, n_probes, short, cap)
             if short > m and ids.shape[1] > m:
-                score = self._asymmetric(z, qcodes, ids)
+                # coarser weights where exact distances re-rank what they choose
+                levels = _ASYM_LEVELS if m == k else _ASYM_LEVELS_RERANK
+                score = self._asymmetric(z, qcodes, ids, levels)
                 if valid is not None:
                     score[~valid] = np.iinfo(np.uint32).max
                 # equal scores keep the Hamming order (distance, then id)
@@ -838,11 +842,13 @@ class LSHIndex(BaseEstimator):
         valid[rows, rank] = True
         return ids, valid
 
-    def _asymmetric(self, z: np.ndarray, qcodes: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    def _asymmetric(
+        self, z: np.ndarray, qcodes: np.ndarray, ids: np.ndarray, levels: int = _ASYM_LEVELS
+    ) -> np.ndarray:
         """Asymmetric distance of each query to its candidates, in units of its weight step.
 
         ``sum_j |z_j| [b_j(x) != b_j(q)]`` with the weights ``|z_j|`` rounded to
-        ``_ASYM_LEVELS``-bit integers (relative to the query's largest ``|z_j|``): the sum is
+        ``levels``-bit integers (relative to the query's largest ``|z_j|``): the sum is
         then ``sum_l 2**l popcount((b(x) XOR b(q)) AND plane_l)`` over the weights' bit planes,
         word operations on the packed codes instead of unpacking ``nbits`` floats per pair.
 
@@ -852,33 +858,42 @@ class LSHIndex(BaseEstimator):
             The queries' projections.
         qcodes : ndarray of uint64, shape (B, n_words)
         ids : ndarray of int, shape (B, C)
+        levels : int
+            Bits of the integer weights.
 
         Returns
         -------
         ndarray of uint32, shape (B, C)
         """
         B, n_words = qcodes.shape
-        levels = _ASYM_LEVELS
         absz = np.abs(z)
         top = absz.max(axis=1, keepdims=True)
         weights = np.rint(absz * ((1 << levels) - 1) / np.where(top > 0, top, 1))
         weights = weights.astype(np.uint8)  # (B, nbits * n_tables)
         planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
         planes = pack_bits(planes.reshape(B, levels, self.n_tables, self.nbits))
-        # word-major (n_words, B, C): sums over words add whole contiguous slices
+        # word-major (n_words, B, C): sums over words add whole contiguous slices; blocks of
+        # queries small enough for the cache
         planes = planes.reshape(B, levels, n_words).transpose(1, 2, 0)[:, :, :, None]
-        differ = self._codes_by_word[:, ids].astype(np.uint64, copy=False)
-        differ ^= qcodes.T[:, :, None]
+        C = ids.shape[1]
+        rows = max(1, min(B, _CACHE_ELEMENTS // max(n_words * C, 1)))
+        differ = np.empty((n_words, rows, C), dtype=np.uint64)
         masked = np.empty_like(differ)
         count = np.empty(differ.shape, dtype=np.uint8)
         score = np.zeros(ids.shape, dtype=np.uint32)  # below 2**20 bits times 2**8
-        per_pair = np.empty(ids.shape, dtype=np.uint32)
-        for level in range(levels):
-            np.bitwise_and(differ, planes[level], out=masked)
-            _popcount_into(masked, count)
-            np.add.reduce(count, axis=0, dtype=np.uint32, out=per_pair)
-            per_pair <<= np.uint32(level)
-            score += per_pair
+        per_pair = np.empty((rows, C), dtype=np.uint32)
+        for r0 in range(0, B, rows):
+            r1 = min(B, r0 + rows)
+            d, mk, ct = differ[:, : r1 - r0], masked[:, : r1 - r0], count[:, : r1 - r0]
+            pp, sc = per_pair[: r1 - r0], score[r0:r1]
+            d[...] = self._codes_by_word[:, ids[r0:r1]]
+            d ^= qcodes[r0:r1].T[:, :, None]
+            for level in range(levels):
+                np.bitwise_and(d, planes[level, :, r0:r1], out=mk)
+                _popcount_into(mk, ct)
+                np.add.reduce(ct, axis=0, dtype=np.uint32, out=pp)
+                pp <<= np.uint32(level)
+                sc += pp
         return score
 
     def _probed_pairs(
