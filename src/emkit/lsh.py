@@ -187,7 +187,7 @@ def _hamming_rows(
         out = np.empty((B, n), dtype=dtype)
     # tiles of (query rows x stored codes) small enough that the XOR and count buffers stay in
     # cache between the passes over them (several times faster than passes over whole rows)
-    rows = max(1, min(B, _CACHE_ELEMENTS // max(n, 1)))
+    rows = min(B, max(1, _CACHE_ELEMENTS // n) if n <= _CACHE_ELEMENTS else 64)
     cols = max(1, min(n, _CACHE_ELEMENTS // rows))
     xor = np.empty((rows, cols), dtype=codes_by_word.dtype)
     # counts of up to 3 words (192 bits) add up in uint8, without a widening cast per word
@@ -311,6 +311,19 @@ def _smallest_keys(key: np.ndarray, c: int, g: int = 1, id_mask: int = 0) -> np.
     top = np.partition(key, c - 1, axis=1)[:, :c] if key.shape[1] > c else key.copy()
     top.sort(axis=1)
     return top
+
+
+def _dense(
+    rows: np.ndarray, cols: np.ndarray, rank: np.ndarray, n_rows: int, min_width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, rank within row) -> ids of shape (n_rows, width >= min_width) and a mask
+    of the entries that hold a pair."""
+    width = max(min_width, int(rank.max()) + 1 if rank.size else 0)
+    ids = np.zeros((n_rows, width), dtype=np.intp)
+    valid = np.zeros((n_rows, width), dtype=bool)
+    ids[rows, rank] = cols
+    valid[rows, rank] = True
+    return ids, valid
 
 
 def _order_rows(values: np.ndarray, c: int) -> np.ndarray:
@@ -748,6 +761,8 @@ class LSHIndex(BaseEstimator):
         )
         per_query = found_bytes + cap * (24 * n_words + 16) + m * self.vectors_[0].nbytes * 2
         block = max(1, min(Q.shape[0], _BLOCK_BYTES // per_query))
+        if n > _SMALL_SCAN and not n_probes:  # one byte or two per distance (_scan_long)
+            block = max(1, min(Q.shape[0], _BLOCK_ELEMENTS // (n * n_words)))
         out_d = np.empty((Q.shape[0], k))
         out_i = np.empty((Q.shape[0], k), dtype=np.int64)
         buffer = None
@@ -803,6 +818,8 @@ class LSHIndex(BaseEstimator):
         B, n = qcodes.shape[0], self.n_samples_
         if m >= n:
             return np.broadcast_to(np.arange(n), (B, n)), None
+        if n > _SMALL_SCAN:
+            return self._scan_long(qcodes, m, cap)
         shift, dtype = self._key_shift, self._key_ids.dtype.type
         # one unsigned key per pair, (distance << shift) | id: the cap smallest keys are the cap
         # Hamming-nearest codes, ties by smaller id, whatever the selection algorithm
@@ -823,6 +840,43 @@ class LSHIndex(BaseEstimator):
         ids, valid = ids[:, :width], valid[:, :width]
         return ids, (None if valid.all() else valid)
 
+    def _scan_long(
+        self, qcodes: np.ndarray, m: int, cap: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`_scan_candidates` for long indexes: distances in uint8/uint16, every pair at
+        or under a per-row threshold, then an exact selection among those.
+
+        The threshold is guessed from a strided sample of the row (a selection over the full
+        row costs far more than the XOR and popcount); rows where the guess keeps fewer than
+        m pairs fall back to the exact m-th smallest distance.
+        """
+        B, n = qcodes.shape[0], self.n_samples_
+        ham = _hamming_rows(self._codes_by_word, qcodes)
+        stride = max(1, n // (64 * m))
+        if stride > 1:
+            sample = ham[:, ::stride]
+            j = min(sample.shape[1] - 1, 2 * (m * sample.shape[1]) // n + 2)
+            level = np.partition(sample, j, axis=1)[:, j]
+            rows, cols = _nonzero_2d(ham <= level[:, None])
+            short = np.bincount(rows, minlength=B) < m
+        else:
+            rows = cols = np.empty(0, dtype=np.intp)
+            short = np.ones(B, dtype=bool)
+        if short.any():
+            redo = np.flatnonzero(short)
+            level = np.partition(ham[redo], m - 1, axis=1)[:, m - 1]
+            redo_rows, redo_cols = _nonzero_2d(ham[redo] <= level[:, None])
+            keep = ~short[rows]
+            rows = np.concatenate([rows[keep], redo[redo_rows]])
+            cols = np.concatenate([cols[keep], redo_cols])
+            by_row = np.argsort(rows, kind="stable")  # ids stay ascending within a row
+            rows, cols = rows[by_row], cols[by_row]
+        key = ham[rows, cols]
+        kept, rank = _select_pairs(rows, cols, key, B, cap)
+        keep = _with_ties(rows[kept], key[kept], rank, m, B)
+        ids, valid = _dense(rows[kept][keep], cols[kept][keep], rank[keep], B, m)
+        return ids, (None if valid.all() else valid)
+
     def _probe_candidates(
         self, z: np.ndarray, qcodes: np.ndarray, n_probes: int, m: int, cap: int
     ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -834,13 +888,7 @@ class LSHIndex(BaseEstimator):
         ham = popcount(self.codes_[cols] ^ qcodes[rows]).sum(axis=1, dtype=np.int64)
         kept, rank = _select_pairs(rows, cols, ham, B, cap)
         keep = _with_ties(rows[kept], ham[kept], rank, m, B)
-        rows, cols, rank = rows[kept][keep], cols[kept][keep], rank[keep]
-        width = max(m, int(rank.max()) + 1 if rank.size else 0)  # at least k columns
-        ids = np.zeros((B, width), dtype=np.intp)
-        valid = np.zeros((B, width), dtype=bool)
-        ids[rows, rank] = cols
-        valid[rows, rank] = True
-        return ids, valid
+        return _dense(rows[kept][keep], cols[kept][keep], rank[keep], B, m)
 
     def _asymmetric(
         self, z: np.ndarray, qcodes: np.ndarray, ids: np.ndarray, levels: int = _ASYM_LEVELS
