@@ -18,9 +18,13 @@ estimates the angle, and similar vectors tend to share a bucket (the same code).
 Candidates are then ordered by code distance: Hamming distance, refined (``asymmetric=True``)
 by the *asymmetric* distance ``sum_j |w_j · (q - mu)| [b_j(x) != b_j(q)]``, which weighs each
 disagreeing bit by how far the query lies from that hyperplane (Dong et al. 2008; Gordo et al.
-2014) and breaks the many ties of short codes. Optionally the ``rerank`` best candidates are
-re-ranked by exact distance (``metric`` "l2" or "cosine"). The distances returned are always the
-exact metric distances of the neighbours returned.
+2014) and breaks the many ties of short codes (the weights rounded to 8-bit integers, so the sum
+is popcounts of the XOR masked by the weights' bit planes). Optionally the ``rerank`` best
+candidates are re-ranked by exact distance (``metric`` "l2" or "cosine"). The distances returned
+are always the exact metric distances of the neighbours returned.
+
+Ties are broken by the smaller id: the Hamming ranking returns the ``m`` smallest keys
+``(distance << s) | id`` (selected with ``np.partition``), and later orderings are stable.
 
 Hyperplanes are drawn in orthonormal blocks of up to ``n_features`` rows (a random rotation, as
 FAISS does), which makes the bits less redundant than independent Gaussian directions.
@@ -496,8 +500,9 @@ class LSHIndex(BaseEstimator):
         only). ``rerank >= n_samples`` with ``n_probes=0`` is exact search.
     asymmetric : bool, default=True
         Order Hamming candidates by the asymmetric distance (query projections against stored
-        bits) on a short list of the ``max(2 m, m + 3 k)`` Hamming-nearest candidates, with
-        ``m = max(k, rerank)`` (and those tied with the last of them, up to twice as many).
+        bits, weights rounded to 8-bit integers) on a short list of the ``max(2 m, m + 3 k)``
+        Hamming-nearest candidates, with ``m = max(k, rerank)`` (and those tied with the last
+        of them, up to twice as many).
     random_state : int, RandomState or None, default=None
         Seed of the hyperplanes.
 
