@@ -18,9 +18,13 @@ estimates the angle, and similar vectors tend to share a bucket (the same code).
 Candidates are then ordered by code distance: Hamming distance, refined (``asymmetric=True``)
 by the *asymmetric* distance ``sum_j |w_j · (q - mu)| [b_j(x) != b_j(q)]``, which weighs each
 disagreeing bit by how far the query lies from that hyperplane (Dong et al. 2008; Gordo et al.
-2014) and breaks the many ties of short codes. Optionally the ``rerank`` best candidates are
-re-ranked by exact distance (``metric`` "l2" or "cosine"). The distances returned are always the
-exact metric distances of the neighbours returned.
+2014) and breaks the many ties of short codes (the weights rounded to 8-bit integers, so the sum
+is popcounts of the XOR masked by the weights' bit planes). Optionally the ``rerank`` best
+candidates are re-ranked by exact distance (``metric`` "l2" or "cosine"). The distances returned
+are always the exact metric distances of the neighbours returned.
+
+Ties are broken by the smaller id: the Hamming ranking returns the ``m`` smallest keys
+``(distance << s) | id`` (selected with ``np.partition``), and later orderings are stable.
 
 Hyperplanes are drawn in orthonormal blocks of up to ``n_features`` rows (a random rotation, as
 FAISS does), which makes the bits less redundant than independent Gaussian directions.
@@ -71,14 +75,23 @@ _HAS_BITWISE_COUNT = hasattr(np, "bitwise_count")
 
 #: Elements (query rows x stored words) of the largest temporary of one query block.
 _BLOCK_ELEMENTS = 1 << 23
+#: Bytes of the temporaries of one block of queries in the search.
+_BLOCK_BYTES = 1 << 22
 #: Elements (uint64) of the XOR buffer of the Hamming scan: a cache-sized 2 MiB.
-_CACHE_ELEMENTS = 1 << 18
+_CACHE_ELEMENTS = 1 << 17
 #: Largest number of low-margin bits among which probes are chosen (2**10 flip patterns).
 _MAX_FLIP_BITS = 10
 #: Hamming short list of the asymmetric distance: max(2 m, m + (factor - 1) k) candidates.
 _ASYM_FACTOR = 4
-#: Largest index scanned with a full stable (radix) sort of each query's Hamming distances.
+#: ... and those tied with its last one, up to this many times as many.
+_ASYM_TIES = 2
+#: Largest index whose scan selects over every code with ``np.partition``; above, a sampled
+#: threshold first keeps a few candidates per query.
 _SMALL_SCAN = 1 << 15
+#: Bits of the integer weights of the asymmetric distance (256 levels).
+_ASYM_LEVELS = 8
+#: ... and where the exact re-ranking of ``rerank`` candidates follows (same recall on digits).
+_ASYM_LEVELS_RERANK = 6
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,39 +147,88 @@ def _unpack_bits(words: np.ndarray, nbits: int) -> np.ndarray:
     return np.unpackbits(as_bytes, axis=-1, count=nbits, bitorder="little").astype(bool)
 
 
-def _hamming_rows(codes_by_word: np.ndarray, query_codes: np.ndarray) -> np.ndarray:
-    """Hamming distance of each query code to every stored code.
+def _key_layout(n: int, max_distance: int) -> tuple[int, type[np.unsignedinteger[Any]]]:
+    """Bits of the id field and dtype of the selection keys ``(distance << shift) | id``."""
+    shift = max(1, (n - 1).bit_length())
+    bits = shift + max(1, max_distance.bit_length())
+    return shift, (np.uint32 if bits <= 32 else np.uint64)
+
+
+def _hamming_rows(
+    codes_by_word: np.ndarray,
+    query_codes: np.ndarray,
+    dtype: Any = None,
+    ids: np.ndarray | None = None,
+    shift: int = 0,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Hamming distance of each query code to every stored code, or selection keys.
 
     Parameters
     ----------
-    codes_by_word : ndarray of uint64, shape (n_words, n)
+    codes_by_word : ndarray of uint64 (or uint32 for codes of up to 32 bits), shape (n_words, n)
         The stored codes, one contiguous row per word.
     query_codes : ndarray of uint64, shape (B, n_words)
+    dtype : unsigned integer dtype, optional
+        Of the result; by default uint8 (up to 255 bits) or uint16.
+    ids, shift : optional
+        With ``ids`` (shape (n,), of ``dtype``), return the keys ``(distance << shift) | ids``:
+        ordering them orders by distance, then id, and one unsigned integer per pair is what
+        ``np.partition`` selects fastest.
+    out : ndarray of shape (B, n), optional
+        Where to write the result.
 
     Returns
     -------
-    ndarray of shape (B, n), uint8 (up to 255 bits) or uint16
+    ndarray of shape (B, n)
     """
     n_words, n = codes_by_word.shape
     B = query_codes.shape[0]
-    dtype = np.uint8 if n_words * 64 <= 255 else np.uint16
-    ham = np.empty((B, n), dtype=dtype)
-    # stored codes in chunks small enough that the XOR buffer is still in cache when popcount
-    # reads it (three times faster than one pass over a buffer of every pair at 10**6 codes)
-    chunk = max(1, min(n, _CACHE_ELEMENTS // max(B, 1)))
-    xor = np.empty((B, chunk), dtype=np.uint64)
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        buffer = xor[:, : stop - start]
-        for w in range(n_words):
-            np.bitwise_xor(query_codes[:, w, None], codes_by_word[w, None, start:stop], out=buffer)
-            if w == 0 and _HAS_BITWISE_COUNT:
-                np.bitwise_count(buffer, out=ham[:, start:stop])
-            elif w == 0:
-                ham[:, start:stop] = popcount(buffer)
-            else:
-                ham[:, start:stop] += popcount(buffer)
-    return ham
+    query_codes = query_codes.astype(codes_by_word.dtype, copy=False)
+    if dtype is None:
+        dtype = np.uint8 if n_words * 64 <= 255 else np.uint16
+    if out is None:
+        out = np.empty((B, n), dtype=dtype)
+    # tiles of (query rows x stored codes) small enough that the XOR and count buffers stay in
+    # cache between the passes over them (several times faster than passes over whole rows)
+    rows = min(B, max(1, _CACHE_ELEMENTS // n) if n <= _CACHE_ELEMENTS else 64)
+    cols = max(1, min(n, _CACHE_ELEMENTS // rows))
+    xor = np.empty((rows, cols), dtype=codes_by_word.dtype)
+    # counts of up to 3 words (192 bits) add up in uint8, without a widening cast per word
+    count = np.empty((2, rows, cols), dtype=np.uint8)
+    for r0 in range(0, B, rows):
+        r1 = min(B, r0 + rows)
+        for c0 in range(0, n, cols):
+            c1 = min(n, c0 + cols)
+            buffer = xor[: r1 - r0, : c1 - c0]
+            tile = out[r0:r1, c0:c1]
+            group, part = count[0, : r1 - r0, : c1 - c0], count[1, : r1 - r0, : c1 - c0]
+            for w in range(n_words):
+                np.bitwise_xor(query_codes[r0:r1, w, None], codes_by_word[w, c0:c1], out=buffer)
+                if n_words == 1:
+                    _popcount_into(buffer, tile)
+                    continue
+                if w % 3 == 0:
+                    _popcount_into(buffer, group)
+                else:
+                    _popcount_into(buffer, part)
+                    np.add(group, part, out=group)
+                if w % 3 == 2 or w == n_words - 1:
+                    if w < 3:
+                        np.copyto(tile, group)
+                    else:
+                        np.add(tile, group, out=tile)
+            if ids is not None:
+                np.left_shift(tile, shift, out=tile)
+                np.bitwise_or(tile, ids[c0:c1], out=tile)
+    return out
+
+
+def _popcount_into(words: np.ndarray, out: np.ndarray) -> None:
+    if _HAS_BITWISE_COUNT:
+        np.bitwise_count(words, out=out)
+    else:
+        out[...] = popcount(words)
 
 
 def hamming_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -192,19 +254,109 @@ def hamming_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # exact search and evaluation
 
 
-def _pair_distances(
-    X: np.ndarray, Q: np.ndarray, rows: np.ndarray, cols: np.ndarray, metric: str
-) -> np.ndarray:
-    """Exact distance between ``Q[rows[i]]`` and ``X[cols[i]]`` for each pair ``i``."""
+def _row_distances(X: np.ndarray, Q: np.ndarray, ids: np.ndarray, metric: str) -> np.ndarray:
+    """Exact distance between ``Q[i]`` and ``X[ids[i, j]]``, shape (n_queries, n_candidates)."""
+    xs = X.take(ids.ravel(), axis=0).reshape(*ids.shape, X.shape[1])
     if metric == "l2":
-        diff = X[cols] - Q[rows]
-        return np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    xs, qs = X[cols], Q[rows]
-    dots = np.einsum("ij,ij->i", xs, qs)
-    norms = np.sqrt(np.einsum("ij,ij->i", xs, xs) * np.einsum("ij,ij->i", qs, qs))
+        xs -= Q[:, None, :]
+        return np.sqrt(np.einsum("ijk,ijk->ij", xs, xs))
+    dots = np.einsum("ijk,ik->ij", xs, Q)
+    norms = np.sqrt(np.einsum("ijk,ijk->ij", xs, xs) * np.einsum("ik,ik->i", Q, Q)[:, None])
     # a zero vector has no direction: cosine similarity 0 with everything (as scikit-learn)
     cos = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
     return 1.0 - np.clip(cos, -1.0, 1.0)
+
+
+def _group_layout(n: int, c: int) -> tuple[int, int]:
+    """Groups ``(g, width)`` of the selection of the ``c`` smallest of ``n`` keys per row.
+
+    Selecting among the minima of ``width`` groups of ``g`` keys, then among the ``c`` chosen
+    groups' ``c * g`` keys, costs about ``n / g + c * g`` steps after one pass of elementwise
+    minima: ``g = sqrt(n / c)``. ``g = 1`` (no groups) where that saves too little.
+    """
+    g = int(np.sqrt(n / max(c, 1)))
+    if g < 8:  # the steps around the groups cost more than they save
+        return 1, n
+    return g, -(-n // g)
+
+
+def _smallest_keys(key: np.ndarray, c: int, g: int = 1, id_mask: int = 0) -> np.ndarray:
+    """The ``c`` smallest entries of each row of ``key`` (distinct unsigned keys), ascending.
+
+    Parameters
+    ----------
+    key : ndarray of shape (B, g * width)
+        Distinct keys; with ``g > 1`` the columns form ``width`` groups ``{j, j + width, ...}``
+        (pad with the dtype's largest value), each holding at least one real key.
+    c : int
+        At most the number of real keys.
+    g : int
+        Keys per group, from :func:`_group_layout`.
+    id_mask : int
+        With ``g > 1``: the bits of a key that hold its column (the stored code's id).
+
+    Notes
+    -----
+    The ``c`` groups of smallest minima hold the ``c`` smallest keys: their minima are ``c``
+    keys at or under the largest of them, and every key of another group is above it. Their
+    minima come from one SIMD pass of ``np.minimum`` over the ``g`` rows of groups; the rest
+    selects among ``width`` minima and ``c * g`` keys with ``np.partition`` (NumPy's SIMD
+    quickselect: several times faster than ``np.argpartition``, which is why keys carry the
+    column they came from).
+    """
+    B, total = key.shape
+    if g > 1:
+        width = total // g
+        grouped = key.reshape(B, g, width)
+        lowest = np.partition(grouped.min(axis=1), c - 1, axis=1)[:, :c]
+        # a key's column, hence its group, is its id: (column = id) mod width
+        chosen = (lowest & key.dtype.type(id_mask)) % key.dtype.type(width)
+        key = np.take_along_axis(grouped, chosen[:, None, :], axis=2).reshape(B, g * c)
+    top = np.partition(key, c - 1, axis=1)[:, :c] if key.shape[1] > c else key.copy()
+    top.sort(axis=1)
+    return top
+
+
+def _dense(
+    rows: np.ndarray, cols: np.ndarray, rank: np.ndarray, n_rows: int, min_width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, rank within row) -> ids of shape (n_rows, width >= min_width) and a mask
+    of the entries that hold a pair."""
+    width = max(min_width, int(rank.max()) + 1 if rank.size else 0)
+    ids = np.zeros((n_rows, width), dtype=np.intp)
+    valid = np.zeros((n_rows, width), dtype=bool)
+    ids[rows, rank] = cols
+    valid[rows, rank] = True
+    return ids, valid
+
+
+def _order_rows(values: np.ndarray, c: int) -> np.ndarray:
+    """Positions of the ``c`` smallest of each row of non-negative ``values``, ascending, ties
+    by position: the first ``c`` columns of a stable ``argsort``.
+
+    Unsigned integers and float32 (whose bit patterns order as their non-negative values do,
+    ``inf`` included) become keys ``(value << 32) | position`` for ``np.partition`` and
+    ``np.sort``, several times faster than ``argsort`` on short rows.
+    """
+    C = values.shape[1]
+    c = min(c, C)
+    if values.dtype == np.float32:
+        bits = values.view(np.uint32)
+    elif values.dtype.kind == "u" and values.dtype.itemsize <= 4:
+        bits = values
+    else:
+        return np.argsort(values, axis=1, kind="stable")[:, :c]
+    key = bits.astype(np.uint64) << np.uint64(32)
+    key |= np.arange(C, dtype=np.uint64)
+    top = np.partition(key, c - 1, axis=1)[:, :c] if c < C else key
+    top.sort(axis=1)
+    return (top & np.uint64(0xFFFFFFFF)).astype(np.intp)
+
+
+def _take_rows(a: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``np.take_along_axis(a, positions, axis=1)`` for 2-D arrays, by flat indices."""
+    flat = positions + np.arange(a.shape[0])[:, None] * a.shape[1]
+    return np.ravel(a).take(flat)
 
 
 def _select_pairs(
@@ -291,17 +443,14 @@ def brute_force_knn(X: Any, Q: Any, k: int, metric: str = "l2") -> tuple[np.ndar
         # |x|^2 - 2 q.x orders the stored vectors as |q - x|^2 does
         score = sq[None, :] - 2.0 * (q @ X.T) if metric == "l2" else -(q @ Xn.T)
         m = min(k + 8, n)  # a margin for round-off near the k-th distance, re-checked exactly
-        part = (
-            np.argpartition(score, m - 1, axis=1)[:, :m]
-            if m < n
-            else np.tile(np.arange(n), (len(q), 1))
-        )
-        rows = np.repeat(np.arange(len(q)), part.shape[1])
-        cols = part.ravel()
-        dist = _pair_distances(X, q, rows, cols, metric)
-        kept, rank = _select_pairs(rows, cols, dist, len(q), k)
-        out_i[start + rows[kept], rank] = cols[kept]
-        out_d[start + rows[kept], rank] = dist[kept]
+        if m < n:
+            part = np.sort(np.argpartition(score, m - 1, axis=1)[:, :m], axis=1)
+        else:
+            part = np.broadcast_to(np.arange(n), (len(q), n))
+        dist = _row_distances(X, q, part, metric)
+        order = np.argsort(dist, axis=1, kind="stable")[:, :k]  # ties: the smaller index
+        out_i[start : start + len(q)] = np.take_along_axis(part, order, axis=1)
+        out_d[start : start + len(q)] = np.take_along_axis(dist, order, axis=1)
     return out_d, out_i
 
 
@@ -351,8 +500,9 @@ class LSHIndex(BaseEstimator):
         only). ``rerank >= n_samples`` with ``n_probes=0`` is exact search.
     asymmetric : bool, default=True
         Order Hamming candidates by the asymmetric distance (query projections against stored
-        bits) on a short list of the ``max(2 m, m + 3 k)`` Hamming-nearest candidates, with
-        ``m = max(k, rerank)`` (and those tied with the last of them, up to twice as many).
+        bits, weights rounded to 8-bit integers) on a short list of the ``max(2 m, m + 3 k)``
+        Hamming-nearest candidates, with ``m = max(k, rerank)`` (and those tied with the last
+        of them, up to twice as many).
     random_state : int, RandomState or None, default=None
         Seed of the hyperplanes.
 
@@ -526,7 +676,14 @@ class LSHIndex(BaseEstimator):
         The codes word by word (contiguous rows for the Hamming scan) and, per table, the
         stored ids sorted by bucket key (nbits <= 64: one word per table).
         """
-        self._codes_by_word = np.ascontiguousarray(self.codes_.T)
+        # codes of up to 32 bits scan as uint32: half the bytes through XOR and popcount
+        narrow = self.nbits * self.n_tables <= 32
+        self._codes_by_word = np.ascontiguousarray(
+            self.codes_.T, dtype=np.uint32 if narrow else np.uint64
+        )
+        shift, dtype = _key_layout(self.n_samples_, self.nbits * self.n_tables)
+        self._key_shift = shift
+        self._key_ids = np.arange(self.n_samples_, dtype=dtype)
         if self.nbits > 64:
             self._bucket_keys: np.ndarray | None = None
             self._bucket_ids: np.ndarray | None = None
@@ -601,56 +758,105 @@ class LSHIndex(BaseEstimator):
         m = max(k, min(rerank, n))  # candidates passed on from code ranking
         short = min(n, max(2 * m, m + (_ASYM_FACTOR - 1) * k)) if self.asymmetric else m
         # the asymmetric distance sees every candidate tied with the short list's last one
-        cap = min(n, 2 * short) if self.asymmetric else m
-        per_query = (
-            n * n_words if not n_probes else n_probes * self.n_tables * max(64, n >> self.nbits)
+        cap = min(n, _ASYM_TIES * short) if self.asymmetric else m
+        # queries in blocks whose temporaries stay cache-sized: fresh large temporaries cost
+        # more in page faults than the arithmetic on them
+        found_bytes = (
+            4 * n if not n_probes else 32 * n_probes * self.n_tables * max(64, n >> self.nbits)
         )
-        block = max(1, min(Q.shape[0], _BLOCK_ELEMENTS // max(per_query, 1)))
-        out_d = np.full((Q.shape[0], k), np.inf)
-        out_i = np.full((Q.shape[0], k), -1, dtype=np.int64)
+        per_query = found_bytes + cap * (24 * n_words + 16) + m * self.vectors_[0].nbytes * 2
+        block = max(1, min(Q.shape[0], _BLOCK_BYTES // per_query))
+        if n > _SMALL_SCAN and not n_probes:  # one byte or two per distance (_scan_long)
+            block = max(1, min(Q.shape[0], _BLOCK_ELEMENTS // (n * n_words)))
+        out_d = np.empty((Q.shape[0], k))
+        out_i = np.empty((Q.shape[0], k), dtype=np.int64)
+        buffer = None
         for start in range(0, Q.shape[0], block):
             q = Q[start : start + block]
             z = self._project(q)
             qcodes = self._encode(z)
             if not n_probes:
-                rows, cols = self._scan_candidates(qcodes, short, cap)
+                if buffer is None:
+                    g, width = _group_layout(n, cap)
+                    buffer = np.empty((len(q), g * width), dtype=self._key_ids.dtype)
+                ids, valid = self._scan_candidates(qcodes, short, cap, buffer)
             else:
-                rows, cols = self._probe_candidates(z, qcodes, n_probes)
-                ham = popcount(self.codes_[cols] ^ qcodes[rows]).sum(axis=1, dtype=np.int64)
-                kept, rank = _select_pairs(rows, cols, ham, len(q), cap)
-                keep = _with_ties(rows[kept], ham[kept], rank, short, len(q))
-                rows, cols = rows[kept][keep], cols[kept][keep]
-            if short > m:
-                score = self._asymmetric(z, qcodes, rows, cols)
-                kept, _ = _select_pairs(rows, cols, score, len(q), m)
-                rows, cols = rows[kept], cols[kept]
+                ids, valid = self._probe_candidates(z, qcodes, n_probes, short, cap)
+            if short > m and ids.shape[1] > m:
+                # coarser weights where exact distances re-rank what they choose
+                levels = _ASYM_LEVELS if m == k else _ASYM_LEVELS_RERANK
+                score = self._asymmetric(z, qcodes, ids, levels)
+                if valid is not None:
+                    score[~valid] = np.iinfo(np.uint32).max
+                # equal scores keep the Hamming order (distance, then id)
+                order = _order_rows(score, m)
+                ids = _take_rows(ids, order)
+                valid = None if valid is None else _take_rows(valid, order)
             # exact distances: re-rank the m candidates (rerank > 0), or just report the k
-            # code-nearest (m == k) in ascending exact distance
-            dist = _pair_distances(self.vectors_, q, rows, cols, self.metric)
-            kept, rank = _select_pairs(rows, cols, dist, len(q), k)
-            out_i[start + rows[kept], rank] = cols[kept]
-            out_d[start + rows[kept], rank] = dist[kept]
+            # code-nearest (m == k) in ascending exact distance, ties in candidate order
+            dist = _row_distances(self.vectors_, q, ids, self.metric)
+            if valid is not None:
+                dist[~valid] = np.inf
+            order = _order_rows(dist, k)
+            out_d[start : start + len(q)] = _take_rows(dist, order)
+            found = _take_rows(ids, order)
+            if valid is not None:
+                found[~_take_rows(valid, order)] = -1
+            out_i[start : start + len(q)] = found
         return out_d, out_i
 
     def _scan_candidates(
-        self, qcodes: np.ndarray, m: int, cap: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, qcodes: np.ndarray, m: int, cap: int, buffer: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """The ``m`` Hamming-nearest stored codes of each query (exact, ties by smaller id),
-        and those tied with the m-th, up to ``cap`` per query."""
-        ham = _hamming_rows(self._codes_by_word, qcodes)  # (B, n)
-        B, n = ham.shape
+        and those tied with the m-th, up to ``cap`` per query.
+
+        ``buffer`` (of shape (>= B, g * width), see :func:`_group_layout`) holds the keys; one
+        buffer for every block of queries spares the page faults of a fresh one.
+
+        Returns
+        -------
+        ids : ndarray of intp, shape (B, C)
+            Per row in ascending (Hamming distance, id); all ids when ``m >= n``.
+        valid : ndarray of bool, shape (B, C), or None when every entry is valid
+        """
+        B, n = qcodes.shape[0], self.n_samples_
         if m >= n:
-            return np.repeat(np.arange(B), n), np.tile(np.arange(n), B)
-        if n <= _SMALL_SCAN:
-            # a stable sort of small integers is a radix sort: linear, ties by smaller id
-            top = np.argsort(ham, axis=1, kind="stable")[:, :cap]
-            key = np.take_along_axis(ham, top, axis=1)
-            keep = (key <= key[:, m - 1, None]).ravel()
-            return np.repeat(np.arange(B), top.shape[1])[keep], top.ravel()[keep]
-        # Every pair at or under a per-row threshold, then an exact selection among those.
-        # The threshold is guessed from a strided sample of the row (a selection over the full
-        # row costs far more than the XOR and popcount); rows where the guess keeps fewer than
-        # m pairs fall back to the exact m-th smallest distance.
+            return np.broadcast_to(np.arange(n), (B, n)), None
+        if n > _SMALL_SCAN:
+            return self._scan_long(qcodes, m, cap)
+        shift, dtype = self._key_shift, self._key_ids.dtype.type
+        # one unsigned key per pair, (distance << shift) | id: the cap smallest keys are the cap
+        # Hamming-nearest codes, ties by smaller id, whatever the selection algorithm
+        g, width = _group_layout(n, cap)
+        if buffer is None or buffer.shape[0] < B or buffer.shape[1] != g * width:
+            buffer = np.empty((B, g * width), dtype=dtype)
+        key = buffer[:B]
+        key[:, n:] = ~dtype(0)  # padding of the last groups: the largest key
+        _hamming_rows(self._codes_by_word, qcodes, dtype, self._key_ids, shift, out=key[:, :n])
+        id_mask = (1 << shift) - 1
+        top = _smallest_keys(key, cap, g, id_mask) if cap < n else np.sort(key[:, :n], axis=1)
+        ids = (top & dtype(id_mask)).astype(np.intp)
+        if cap == m:
+            return ids, None
+        ham = top >> dtype(shift)
+        valid = ham <= ham[:, m - 1, None]
+        width = int(valid.sum(axis=1).max())
+        ids, valid = ids[:, :width], valid[:, :width]
+        return ids, (None if valid.all() else valid)
+
+    def _scan_long(
+        self, qcodes: np.ndarray, m: int, cap: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`_scan_candidates` for long indexes: distances in uint8/uint16, every pair at
+        or under a per-row threshold, then an exact selection among those.
+
+        The threshold is guessed from a strided sample of the row (a selection over the full
+        row costs far more than the XOR and popcount); rows where the guess keeps fewer than
+        m pairs fall back to the exact m-th smallest distance.
+        """
+        B, n = qcodes.shape[0], self.n_samples_
+        ham = _hamming_rows(self._codes_by_word, qcodes)
         stride = max(1, n // (64 * m))
         if stride > 1:
             sample = ham[:, ::stride]
@@ -673,9 +879,77 @@ class LSHIndex(BaseEstimator):
         key = ham[rows, cols]
         kept, rank = _select_pairs(rows, cols, key, B, cap)
         keep = _with_ties(rows[kept], key[kept], rank, m, B)
-        return rows[kept][keep], cols[kept][keep]
+        ids, valid = _dense(rows[kept][keep], cols[kept][keep], rank[keep], B, m)
+        return ids, (None if valid.all() else valid)
 
     def _probe_candidates(
+        self, z: np.ndarray, qcodes: np.ndarray, n_probes: int, m: int, cap: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The ``m`` Hamming-nearest of the vectors in the probed buckets (and ties with the
+        m-th, up to ``cap``), as :meth:`_scan_candidates` returns them; padded rows where fewer
+        were found."""
+        B = z.shape[0]
+        rows, cols = self._probed_pairs(z, qcodes, n_probes)
+        ham = popcount(self.codes_[cols] ^ qcodes[rows]).sum(axis=1, dtype=np.int64)
+        kept, rank = _select_pairs(rows, cols, ham, B, cap)
+        keep = _with_ties(rows[kept], ham[kept], rank, m, B)
+        return _dense(rows[kept][keep], cols[kept][keep], rank[keep], B, m)
+
+    def _asymmetric(
+        self, z: np.ndarray, qcodes: np.ndarray, ids: np.ndarray, levels: int = _ASYM_LEVELS
+    ) -> np.ndarray:
+        """Asymmetric distance of each query to its candidates, in units of its weight step.
+
+        ``sum_j |z_j| [b_j(x) != b_j(q)]`` with the weights ``|z_j|`` rounded to
+        ``levels``-bit integers (relative to the query's largest ``|z_j|``): the sum is
+        then ``sum_l 2**l popcount((b(x) XOR b(q)) AND plane_l)`` over the weights' bit planes,
+        word operations on the packed codes instead of unpacking ``nbits`` floats per pair.
+
+        Parameters
+        ----------
+        z : ndarray of shape (B, nbits * n_tables)
+            The queries' projections.
+        qcodes : ndarray of uint64, shape (B, n_words)
+        ids : ndarray of int, shape (B, C)
+        levels : int
+            Bits of the integer weights.
+
+        Returns
+        -------
+        ndarray of uint32, shape (B, C)
+        """
+        B, n_words = qcodes.shape
+        absz = np.abs(z)
+        top = absz.max(axis=1, keepdims=True)
+        weights = np.rint(absz * ((1 << levels) - 1) / np.where(top > 0, top, 1))
+        weights = weights.astype(np.uint8)  # (B, nbits * n_tables)
+        planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
+        planes = pack_bits(planes.reshape(B, levels, self.n_tables, self.nbits))
+        # word-major (n_words, B, C): sums over words add whole contiguous slices; blocks of
+        # queries small enough for the cache
+        planes = planes.reshape(B, levels, n_words).transpose(1, 2, 0)[:, :, :, None]
+        C = ids.shape[1]
+        rows = max(1, min(B, _CACHE_ELEMENTS // max(n_words * C, 1)))
+        differ = np.empty((n_words, rows, C), dtype=np.uint64)
+        masked = np.empty_like(differ)
+        count = np.empty(differ.shape, dtype=np.uint8)
+        score = np.zeros(ids.shape, dtype=np.uint32)  # below 2**20 bits times 2**8
+        per_pair = np.empty((rows, C), dtype=np.uint32)
+        for r0 in range(0, B, rows):
+            r1 = min(B, r0 + rows)
+            d, mk, ct = differ[:, : r1 - r0], masked[:, : r1 - r0], count[:, : r1 - r0]
+            pp, sc = per_pair[: r1 - r0], score[r0:r1]
+            d[...] = self._codes_by_word[:, ids[r0:r1]]
+            d ^= qcodes[r0:r1].T[:, :, None]
+            for level in range(levels):
+                np.bitwise_and(d, planes[level, :, r0:r1], out=mk)
+                _popcount_into(mk, ct)
+                np.add.reduce(ct, axis=0, dtype=np.uint32, out=pp)
+                pp <<= np.uint32(level)
+                sc += pp
+        return score
+
+    def _probed_pairs(
         self, z: np.ndarray, qcodes: np.ndarray, n_probes: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Distinct (query, id) pairs found in the probed buckets of every table."""
@@ -709,23 +983,10 @@ class LSHIndex(BaseEstimator):
         cols = np.concatenate(all_cols)
         n = self.n_samples_
         pair = np.sort(rows.astype(np.int64) * n + cols)  # sorted by query, then id
-        pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]  # drop repeats
+        first = np.ones(pair.size, dtype=bool)
+        first[1:] = pair[1:] != pair[:-1]
+        pair = pair[first]  # drop repeats
         return np.divmod(pair, n)
-
-    def _asymmetric(
-        self, z: np.ndarray, qcodes: np.ndarray, rows: np.ndarray, cols: np.ndarray
-    ) -> np.ndarray:
-        """Sum over disagreeing bits of the query's |projection|, for each (query, id) pair."""
-        W = self._words_per_table
-        nbits = self.nbits
-        score = np.zeros(rows.size, dtype=np.float64)
-        absz = np.abs(z)
-        for t in range(self.n_tables):  # a few tables; each step is batched over all pairs
-            words = slice(t * W, (t + 1) * W)
-            differ = _unpack_bits(self.codes_[cols, words] ^ qcodes[rows, words], nbits)
-            weights = absz[:, t * nbits : (t + 1) * nbits][rows]
-            score += np.einsum("ij,ij->i", differ, weights, dtype=np.float64)
-        return score
 
     # ---------------------------------------------------------------- persistence
 
