@@ -313,24 +313,18 @@ default='k-means++'
         K = self.n_clusters
         Xs = frame.rows(X)
         labels = np.empty(X.shape[0], dtype=np.intp)
-        exact = X.dtype == np.float64
-        best = None if exact else np.empty(X.shape[0], dtype=X.dtype)
+        best = np.empty(X.shape[0], dtype=X.dtype)
         frame.nearest(Xs, labels, best)
         sx = _cluster_sums(labels, w, Xs, K)
         nk = np.bincount(labels, weights=w, minlength=K)
-        if best is None:
-            # sum_i w_i |x_i - mu_{z_i}|^2 = sum_i w_i |x_i|^2 + sum_k (A_k . S_k + c2_k n_k):
-            # the chosen distances need not be gathered row by row
-            chosen = float(np.sum(frame.A.T * sx)) + float(np.dot(frame.c2, nk))
-            if Xs.flags.c_contiguous and len(w) and w.min() == w.max():
-                x2 = float(w[0]) * float(np.dot(Xs.ravel(), Xs.ravel()))
-            else:
-                x2 = float(np.dot(w, sq_rows(Xs)))
-            inertia = max(x2 + chosen, 0.0)
-        else:  # in float32 the identity would cancel: sum each row's distance in float64
-            best += sq_rows(Xs)
-            np.maximum(best, 0.0, out=best)
-            inertia = float(np.dot(w.astype(np.float64), best.astype(np.float64)))
+        # each row's distance, then their sum: sum_i w_i |x_i|^2 + sum_k (A_k . S_k + c2_k n_k)
+        # would avoid the gather but cancels when the clusters are far apart, by more than the
+        # engine's monotonicity check allows
+        best += sq_rows(Xs)
+        np.maximum(best, 0.0, out=best)
+        inertia = float(
+            np.dot(w.astype(np.float64, copy=False), best.astype(np.float64, copy=False))
+        )
         return _Partial(-0.5 * inertia, nk, sx)
 
     def _soft_block(
