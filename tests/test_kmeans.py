@@ -118,7 +118,7 @@ def test_blocked_e_step_agrees_with_the_dense_computation(
 ) -> None:
     # several row blocks on two threads, several chunks per block (and, with the offset, the
     # shifted frame), Fortran-ordered rows (the public sparse product instead of SciPy's
-    # kernel) and both ways of summing the inertia
+    # kernel), unit, integer and uniform weights
     monkeypatch.setattr(kmeans_module, "_CHUNKS_PER_BLOCK", 2)
     monkeypatch.setattr(blocks_module, "_PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(blocks_module, "_n_threads", lambda: 2)
