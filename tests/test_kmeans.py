@@ -11,7 +11,12 @@ from sklearn.cluster import KMeans as SkKMeans
 from sklearn.cluster import kmeans_plusplus
 
 from emkit import ConvergenceWarning, ParameterError, load
+from emkit.data import Batch
+from emkit.engine import StepContext
 from emkit.models import KMeans
+from emkit.models import _blocks as blocks_module
+from emkit.models import kmeans as kmeans_module
+from emkit.models.kmeans import KMeansParams
 
 
 def blobs(n: int = 600, d: int = 4, k: int = 5, seed: int = 0) -> np.ndarray:
@@ -105,3 +110,47 @@ def test_bad_init() -> None:
         KMeans(3, init=np.zeros((2, 4))).fit(blobs())
     with pytest.raises(ParameterError, match="must be an int in the range"):
         KMeans(0).fit(blobs())
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_blocked_e_step_agrees_with_the_dense_computation(
+    offset: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # several row blocks on two threads, several chunks per block (and, with the offset, the
+    # shifted frame), Fortran-ordered rows (the public sparse product instead of SciPy's
+    # kernel), unit, integer and uniform weights
+    monkeypatch.setattr(kmeans_module, "_CHUNKS_PER_BLOCK", 2)
+    monkeypatch.setattr(blocks_module, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(blocks_module, "_n_threads", lambda: 2)
+    rng = np.random.RandomState(3)
+    X = np.vstack([rng.randn(9000, 3) + 8 * rng.randn(3) for _ in range(7)]) + offset
+    w = rng.randint(1, 4, size=len(X)).astype(float)
+    centers = X[rng.choice(len(X), 7, replace=False)]
+    dense = ((X[:, None, :] - centers[None]) ** 2).sum(axis=2)
+    labels = dense.argmin(axis=1)
+    ctx = StepContext(hard=True)
+    for Xv, wv in [(X, np.ones(len(X))), (np.asfortranarray(X), w), (X, 2.0 * np.ones(len(X)))]:
+        km = KMeans(7, init=centers, max_iter=1)
+        stats = km.e_step(Batch((Xv,), wv), KMeansParams(centers), ctx)
+        inertia = float(np.dot(wv, dense[np.arange(len(X)), labels]))
+        np.testing.assert_allclose(-2.0 * stats.loglik, inertia, rtol=1e-9)
+        nk = np.bincount(labels, weights=wv, minlength=7)
+        np.testing.assert_allclose(stats["nk"], nk, rtol=1e-12)
+        new = km.m_step(stats, KMeansParams(centers), ctx).cluster_centers
+        means = np.vstack(
+            [np.average(X[labels == k], axis=0, weights=wv[labels == k]) for k in range(7)]
+        )
+        np.testing.assert_allclose(new, means, rtol=1e-10)
+
+
+def test_float32_matches_sklearn_and_keeps_the_objective() -> None:
+    X = (blobs(n=3000) + 50.0).astype(np.float32)
+    centers, _ = kmeans_plusplus(X, 5, random_state=0)
+    theirs = SkKMeans(5, init=centers, n_init=1, max_iter=300, tol=0, algorithm="lloyd").fit(X)
+    ours = KMeans(5, init=centers, max_iter=300).fit(X)
+    assert ours.converged_
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-5)
+    np.testing.assert_allclose(ours.inertia_, theirs.inertia_, rtol=1e-5)
+    np.testing.assert_allclose(ours.log_likelihood_, -ours.inertia_ / 2, rtol=1e-12)
+    np.testing.assert_array_equal(ours.fit_predict(X), ours.predict(X))

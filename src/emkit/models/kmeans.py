@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -23,6 +24,11 @@ from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
 from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
 from emkit.stats import Stats
+
+try:  # SciPy's sparse kernels (stable since SciPy 1.8); the public API is the fallback
+    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
+except ImportError:  # pragma: no cover
+    _csc_matvecs = None
 
 __all__ = ["KMeans", "KMeansParams"]
 
@@ -39,8 +45,93 @@ class KMeansParams:
     cluster_centers: np.ndarray
 
 
-def _block_rows(n_clusters: int, n_features: int) -> int:
-    return int(max(256, min(16384, 2**17 // max(1, n_clusters))))
+def _shift(centers: np.ndarray) -> np.ndarray:
+    """The point the rows are measured from: :func:`stable_shift` of the centres, or the origin
+    when that lies within the centres' spread (shifting would then gain at most a factor of a
+    few in cancellation, and cost a pass over the rows)."""
+    shift = stable_shift(centers)
+    spread = float(np.max(np.ptp(centers, axis=0)))
+    if float(np.max(np.abs(shift))) <= spread:
+        return np.zeros_like(shift)
+    return shift
+
+
+def _chunk_rows(n_clusters: int, itemsize: int) -> int:
+    """Rows whose ``(rows, K)`` distance block takes about 512 KiB (a core's L2 cache)."""
+    return int(max(128, min(8192, 2**19 // (itemsize * max(1, n_clusters)))))
+
+
+#: chunks per block: a block (a unit of work of one thread) holds its rows' labels and shifted
+#: copy, so that its sums are one scatter and not one per chunk
+_CHUNKS_PER_BLOCK = 16
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The centres in the form the E-step's GEMM uses.
+
+    ``|x - mu_k|^2 = |x - shift|^2 + (x - shift) @ A[:, k] + c2[k]`` with
+    ``A = -2 (mu - shift)^T`` and ``c2 = |mu - shift|^2``. ``shift`` is None when the centres sit
+    near the origin (their mean is within their spread): shifting would then gain at most a
+    factor of a few in cancellation and cost a pass over the rows.
+    """
+
+    shift: np.ndarray | None
+    A: np.ndarray
+    c2: np.ndarray
+
+    @staticmethod
+    def of(params: KMeansParams, dtype: Any) -> _Frame:
+        C = params.cluster_centers
+        shift = _shift(C)
+        kept = shift.astype(dtype) if np.any(shift) else None
+        Cc = C - shift
+        return _Frame(
+            kept,
+            np.ascontiguousarray(-2.0 * Cc.T, dtype=dtype),
+            np.asarray(sq_rows(Cc), dtype=dtype),
+        )
+
+    def rows(self, X: np.ndarray) -> np.ndarray:
+        """``X - shift`` (``X`` itself, without a copy, when there is no shift)."""
+        if self.shift is None:
+            return X
+        if X.flags.c_contiguous:  # one flat subtraction: numpy's broadcasting loop is per row
+            tiled = np.tile(self.shift, X.shape[0])
+            return np.subtract(X.ravel(), tiled).reshape(X.shape)
+        return X - self.shift
+
+    def nearest(self, Xs: np.ndarray, labels: np.ndarray, best: np.ndarray | None) -> None:
+        """Label of the nearest centre of each row of ``Xs`` (already shifted), chunk by chunk,
+        and with ``best`` the nearest squared distance less ``|x - shift|^2``."""
+        n = Xs.shape[0]
+        K = self.A.shape[1]
+        step = _chunk_rows(K, Xs.dtype.itemsize)
+        G = np.empty((min(step, n), K), dtype=Xs.dtype)
+        flat = G.ravel()
+        tiled = np.tile(self.c2, G.shape[0])
+        for t in range(0, n, step):
+            m = min(step, n - t)
+            g = np.matmul(Xs[t : t + m], self.A, out=G[:m])
+            np.add(flat[: m * K], tiled[: m * K], out=flat[: m * K])  # flat: one SIMD loop
+            lab = np.argmin(g, axis=1, out=labels[t : t + m])
+            if best is not None:
+                best[t : t + m] = np.take_along_axis(g, lab[:, None], axis=1)[:, 0]
+
+
+def _cluster_sums(labels: np.ndarray, w: np.ndarray, Xs: np.ndarray, K: int) -> np.ndarray:
+    """``S[k] = sum_{i: labels_i = k} w_i Xs_i``: the weighted one-hot matrix (K, n) times
+    ``Xs``, one sparse product (a scatter-add in compiled code: no sort, no (n, K) array)."""
+    n, d = Xs.shape
+    indptr = np.arange(n + 1, dtype=labels.dtype)
+    if _csc_matvecs is not None and Xs.flags.c_contiguous and w.dtype == Xs.dtype:
+        # SciPy's kernel behind ``csc_array @ dense``, called without the array constructor's
+        # O(n) format checks (they cost twice the product itself on cache-sized blocks)
+        S = np.zeros((K, d), dtype=Xs.dtype)
+        _csc_matvecs(K, n, d, indptr, labels, w, Xs.ravel(), S.ravel())
+    else:
+        S = sparse.csc_array((w, labels, indptr), shape=(K, n)) @ Xs
+    return np.asarray(S, dtype=np.float64)
 
 
 @dataclass
@@ -178,69 +269,34 @@ default='k-means++'
         centers, _ = kmeans_plusplus(X, self.n_clusters, sample_weight=w, random_state=rng)
         return KMeansParams(np.asarray(centers, dtype=np.float64))
 
-    def _frame(self, params: KMeansParams, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-        """The shift and the matrix ``A`` with ``[x - shift, 1] @ A = |mu_k|^2 - 2 (x . mu_k)``
-        (centres relative to the shift): one GEMM gives the distances up to ``|x|^2``."""
-        C = params.cluster_centers
-        shift = stable_shift(C)
-        Cc = C - shift
-        A = np.vstack([-2.0 * Cc.T, sq_rows(Cc)[None, :]])
-        return shift.astype(dtype), np.ascontiguousarray(A, dtype=dtype)
-
-    def _half_dist(
-        self, X: np.ndarray, frame: tuple[np.ndarray, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Shifted rows (with a column of ones) and ``|x - mu_k|^2 - |x|^2`` for every k."""
-        shift, A = frame
-        n, d = X.shape
-        Xa = np.empty((n, d + 1), dtype=X.dtype)
-        np.subtract(X, shift, out=Xa[:, :d])
-        Xa[:, d] = 1.0
-        return Xa, Xa @ A
+    def _dist(self, X: np.ndarray, params: KMeansParams) -> np.ndarray:
+        """Squared distance of every row to every centre: shape (n, K)."""
+        frame = _Frame.of(params, X.dtype)
+        Xs = frame.rows(X)
+        G = Xs @ frame.A
+        G += frame.c2
+        G += sq_rows(Xs)[:, None]
+        np.maximum(G, 0.0, out=G)
+        return G
 
     def log_joint(self, batch: Batch, params: KMeansParams) -> np.ndarray:
-        Xa, G = self._half_dist(batch.X, self._frame(params, batch.X.dtype))
-        G += sq_rows(Xa)[:, None] - 1.0
-        np.maximum(G, 0.0, out=G)
+        G = self._dist(batch.X, params)
         G *= -0.5
         return G
 
     def e_step(self, batch: Batch, params: KMeansParams, ctx: StepContext) -> Stats:
         X, weight = batch.X, batch.weight
-        n, d = X.shape
+        n = X.shape[0]
         K = self.n_clusters
-        frame = self._frame(params, X.dtype)
-        step = _block_rows(K, d)
-
-        def block(s: int) -> _Partial:
-            w = weight[s : s + step]
-            Xa, G = self._half_dist(X[s : s + step], frame)
-            x2 = sq_rows(Xa) - 1.0  # |x - shift|^2 (the column of ones adds 1)
-            if ctx.hard:
-                # the arg-max of ctx.posterior; the rows of each cluster (and the column of
-                # ones, giving n_k) are then summed by one bincount over (label, feature) cells
-                rows = np.arange(len(w))
-                labels = np.argmin(G, axis=1)
-                best = G[rows, labels]
-                best += x2
-                loglik = -0.5 * float(np.dot(w, np.maximum(best, 0.0)))
-                cells = (labels[:, None] * (d + 1) + np.arange(d + 1)).ravel()
-                sums = np.bincount(
-                    cells, weights=(Xa * w[:, None]).ravel(), minlength=K * (d + 1)
-                ).reshape(K, d + 1)
-                sx, nk = sums[:, :d], sums[:, d]
-            else:
-                G += x2[:, None]
-                np.maximum(G, 0.0, out=G)
-                G *= -0.5
-                resp, log_norm = ctx.posterior(G)
-                resp *= w[:, None]
-                loglik = float(np.dot(w, log_norm))
-                nk = resp.sum(axis=0, dtype=np.float64)
-                sx = resp.T @ Xa[:, :d]
-            return _Partial(loglik, nk.astype(np.float64), sx.astype(np.float64))
-
-        total = reduce_blocks(block, _Partial.add, block_starts(n, step), n * K)
+        frame = _Frame.of(params, X.dtype)
+        step = _chunk_rows(K, X.dtype.itemsize) * (_CHUNKS_PER_BLOCK if ctx.hard else 1)
+        block = self._hard_block if ctx.hard else self._soft_block
+        total = reduce_blocks(
+            lambda s: block(X[s : s + step], weight[s : s + step], frame, ctx),
+            _Partial.add,
+            block_starts(n, step),
+            n * K,
+        )
         # first moments about the shift; the M-step adds it back
         return Stats(
             loglik=total.loglik,
@@ -249,13 +305,71 @@ default='k-means++'
             sx=total.sx,
         )
 
+    def _hard_block(
+        self, X: np.ndarray, w: np.ndarray, frame: _Frame, ctx: StepContext
+    ) -> _Partial:
+        """Lloyd's step on a block: nearest centres (the arg-max of ``ctx.posterior``, found
+        chunk by chunk in cache), then every cluster's rows summed by one sparse product."""
+        K = self.n_clusters
+        Xs = frame.rows(X)
+        labels = np.empty(X.shape[0], dtype=np.intp)
+        best = np.empty(X.shape[0], dtype=X.dtype)
+        frame.nearest(Xs, labels, best)
+        sx = _cluster_sums(labels, w, Xs, K)
+        nk = np.bincount(labels, weights=w, minlength=K)
+        # each row's distance, then their sum: sum_i w_i |x_i|^2 + sum_k (A_k . S_k + c2_k n_k)
+        # would avoid the gather but cancels when the clusters are far apart, by more than the
+        # engine's monotonicity check allows
+        best += sq_rows(Xs)
+        np.maximum(best, 0.0, out=best)
+        inertia = float(
+            np.dot(w.astype(np.float64, copy=False), best.astype(np.float64, copy=False))
+        )
+        return _Partial(-0.5 * inertia, nk, sx)
+
+    def _soft_block(
+        self, X: np.ndarray, w: np.ndarray, frame: _Frame, ctx: StepContext
+    ) -> _Partial:
+        Xs = frame.rows(X)
+        G = Xs @ frame.A
+        G += frame.c2
+        G += sq_rows(Xs)[:, None]
+        np.maximum(G, 0.0, out=G)
+        G *= -0.5
+        resp, log_norm = ctx.posterior(G)
+        resp *= w[:, None]
+        loglik = float(np.dot(w, log_norm))
+        nk = resp.sum(axis=0, dtype=np.float64)
+        return _Partial(loglik, nk, np.asarray(resp.T @ Xs, dtype=np.float64))
+
+    def _nearest(
+        self, X: np.ndarray, params: KMeansParams, *, distances: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Labels of the nearest centres (and the squared distances to them), in row blocks."""
+        n = X.shape[0]
+        frame = _Frame.of(params, X.dtype)
+        step = _chunk_rows(self.n_clusters, X.dtype.itemsize) * _CHUNKS_PER_BLOCK
+        labels = np.empty(n, dtype=np.intp)
+        dist = np.empty(n, dtype=X.dtype) if distances else None
+
+        def block(s: int) -> None:
+            Xs = frame.rows(X[s : s + step])
+            best = None if dist is None else dist[s : s + step]
+            frame.nearest(Xs, labels[s : s + step], best)
+            if best is not None:
+                best += sq_rows(Xs)
+                np.maximum(best, 0.0, out=best)
+
+        reduce_blocks(block, lambda a, b: None, block_starts(n, step), n * self.n_clusters)
+        return labels, dist
+
     def accumulate(self, batch: Batch, resp: np.ndarray, params: KMeansParams) -> Stats:
-        shift = stable_shift(params.cluster_centers)
-        return Stats(nk=resp.sum(axis=0, dtype=np.float64), sx=resp.T @ (batch.X - shift))
+        rows = _Frame.of(params, batch.X.dtype).rows(batch.X)
+        return Stats(nk=resp.sum(axis=0, dtype=np.float64), sx=resp.T @ rows)
 
     def m_step(self, stats: Stats, params: KMeansParams, ctx: StepContext) -> KMeansParams:
         nk, sx = stats["nk"], stats["sx"]
-        shift = stable_shift(params.cluster_centers)
+        shift = _shift(params.cluster_centers)
         empty = nk <= 0
         with np.errstate(invalid="ignore", divide="ignore"):
             centers = sx / nk[:, None] + shift
@@ -267,11 +381,24 @@ default='k-means++'
         """Run Lloyd's algorithm (hard EM); see :meth:`emkit.base.EMEstimator.fit`."""
         super().fit(X, y, sample_weight, **kw)
         Xv = np.asarray(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
-        dist = -2.0 * self.log_joint(Batch((Xv,), np.ones(len(Xv))), self.params_)
-        self.labels_ = np.argmin(dist, axis=1)
-        w = np.ones(len(Xv)) if sample_weight is None else np.asarray(sample_weight, float)
-        self.inertia_ = float(np.dot(w, dist[np.arange(len(Xv)), self.labels_]))
+        # the engine's last E-step ran at the final centres: in hard EM its objective is
+        # -inertia / 2, and only the labels need one more (GEMM and arg-min) pass
+        self.labels_, dist = self._nearest(Xv, self.params_, distances=not self.hard)
+        if dist is None:
+            self.inertia_ = -2.0 * float(self.log_likelihood_)
+        else:
+            w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+            self.inertia_ = float(np.dot(np.ones(len(dist)) if w is None else w, dist))
         return self
+
+    def fit_predict(self, X: Any, y: Any = None, **fit_kw: Any) -> np.ndarray:
+        """Fit, then return ``labels_`` (the same as ``fit(X).predict(X)``)."""
+        return np.asarray(self.fit(X, y, **fit_kw).labels_)
+
+    def predict(self, X: Any, **fit_data: Any) -> np.ndarray:
+        """Index of the nearest centre of each row: shape (n_samples,)."""
+        batch = self._batch(X, fit_data)
+        return self._nearest(batch.X, self.params_, distances=False)[0]
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each row to each centre: shape (n_samples, n_clusters)."""
@@ -283,9 +410,11 @@ default='k-means++'
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None, **fit_data: Any) -> float:
         """Opposite of the inertia of ``X`` (as scikit-learn's ``KMeans.score``)."""
-        dist = -2.0 * self._log_joint_checked(X, fit_data)
-        best = dist.min(axis=1)
-        return -float(np.dot(np.ones_like(best) if sample_weight is None else sample_weight, best))
+        batch = self._batch(X, fit_data)
+        dist = self._nearest(batch.X, self.params_)[1]
+        assert dist is not None
+        w = np.ones(len(dist)) if sample_weight is None else np.asarray(sample_weight, float)
+        return -float(np.dot(w, dist))
 
     def _fitted_state(self) -> Any:
         return {**super()._fitted_state(), "inertia_": float(self.inertia_)}
