@@ -30,6 +30,10 @@ def sq_rows(A: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", A, A)
 
 
+def _n_threads() -> int:
+    return cpu_threads()
+
+
 def block_starts(n_rows: int, step: int) -> list[int]:
     """First row of each block."""
     return list(range(0, n_rows, step))
@@ -51,7 +55,7 @@ def reduce_blocks(
     work : int
         Size of the whole pass (rows x K x d): small passes run on the calling thread.
     """
-    threads = min(cpu_threads(), len(starts))
+    threads = min(_n_threads(), len(starts))
     if threads <= 1 or work < _PARALLEL_MIN_WORK:
         return _reduce_run(fn, add, starts)
     from threadpoolctl import threadpool_limits
