@@ -165,3 +165,33 @@ def test_run_em_reports_history_from_the_start() -> None:
 def test_executor_rejects_bad_chunk_size() -> None:
     with pytest.raises(ValueError, match="chunk_rows"):
         InMemoryExecutor(0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False), min_size=2, max_size=6
+    ),
+    ulps=st.integers(1, 8),
+)
+def test_hard_posterior_breaks_round_off_ties_towards_the_lowest_index(
+    values: list[float], ulps: int
+) -> None:
+    # a weight of 2 and a repeated row give sums equal in exact arithmetic but not always in
+    # floating point; hard EM must not pick a different component because of the last bits
+    row = np.array(values)
+    top = int(np.argmax(row))
+    nudged = row.copy()
+    nudged[-1] = np.nextafter(row[top], np.inf)
+    for _ in range(ulps - 1):
+        nudged[-1] = np.nextafter(nudged[-1], np.inf)
+    nudged[top] = row[top]
+    resp, log_norm = StepContext(hard=True).posterior(nudged[None, :])
+    first = min(top, nudged.size - 1)
+    assert resp[0, first] == 1.0 and resp.sum() == 1.0
+    assert log_norm[0] == nudged[first]
+    # values that differ by more than round-off are not ties
+    apart = row.copy()
+    apart[-1] = row[top] + 1e-6 * max(1.0, abs(row[top]))
+    resp, _ = StepContext(hard=True).posterior(apart[None, :])
+    assert resp[0, -1] == 1.0

@@ -61,6 +61,10 @@ logger = logging.getLogger("emkit")
 P = TypeVar("P")
 
 
+# relative tolerance under which hard EM treats two log joints as tied
+_TIE_RTOL = 1e-12
+
+
 @dataclass(frozen=True)
 class StepContext:
     """What the engine tells a model's steps about the current step.
@@ -95,7 +99,13 @@ class StepContext:
             ``log p(x_i | theta)`` (soft EM) or ``max_k log p(x_i, z_i = k | theta)`` (hard EM).
         """
         if self.hard:
-            best = np.argmax(log_joint, axis=1)
+            # Values within round-off of the row maximum are ties, broken towards the lowest
+            # index: otherwise sums that are equal in exact arithmetic (a weight of 2 against a
+            # repeated row) could pick different components by one unit in the last place.
+            top = np.max(log_joint, axis=1, keepdims=True)
+            with np.errstate(invalid="ignore"):
+                slack = _TIE_RTOL * np.maximum(1.0, np.abs(top))
+                best = np.argmax(log_joint >= top - slack, axis=1)
             log_norm = np.take_along_axis(log_joint, best[:, None], axis=1)[:, 0]
             resp = np.zeros_like(log_joint)
             resp[np.arange(log_joint.shape[0]), best] = 1.0
