@@ -180,18 +180,18 @@ def test_hard_posterior_breaks_round_off_ties_towards_the_lowest_index(
     # a weight of 2 and a repeated row give sums equal in exact arithmetic but not always in
     # floating point; hard EM must not pick a different component because of the last bits
     row = np.array(values)
-    top = int(np.argmax(row))
+    peak = float(row.max())
+    gap = 1e-6 * max(1.0, abs(peak))
+    row = np.minimum(row, peak - gap)  # every other value clearly below the peak
+    row[0] = peak
     nudged = row.copy()
-    nudged[-1] = np.nextafter(row[top], np.inf)
-    for _ in range(ulps - 1):
-        nudged[-1] = np.nextafter(nudged[-1], np.inf)
-    nudged[top] = row[top]
+    for _ in range(ulps):  # the last value a few units in the last place above the peak
+        nudged[-1] = np.nextafter(max(nudged[-1], peak), np.inf)
     resp, log_norm = StepContext(hard=True).posterior(nudged[None, :])
-    first = min(top, nudged.size - 1)
-    assert resp[0, first] == 1.0 and resp.sum() == 1.0
-    assert log_norm[0] == nudged[first]
+    assert resp[0, 0] == 1.0 and resp.sum() == 1.0
+    assert log_norm[0] == peak
     # values that differ by more than round-off are not ties
     apart = row.copy()
-    apart[-1] = row[top] + 1e-6 * max(1.0, abs(row[top]))
+    apart[-1] = peak + gap
     resp, _ = StepContext(hard=True).posterior(apart[None, :])
-    assert resp[0, -1] == 1.0
+    assert resp[0, -1] == 1.0 and resp.sum() == 1.0
