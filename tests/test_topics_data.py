@@ -39,7 +39,9 @@ def _newsgroups() -> tuple[object, np.ndarray]:
         label_field="label",
         strip_headers=True,
         stop_words="english",
-        min_df=2,
+        # words in only two posts are mostly a post and a reply quoting it: they tie the pair
+        # together instead of naming a topic (with min_df=2 semi-supervised accuracy is 0.92)
+        min_df=3,
         drop_empty=True,  # one post has an empty body
     )
     assert corpus.labels is not None
@@ -54,28 +56,23 @@ def test_mini_newsgroup_unsupervised_accuracy() -> None:
 
 
 def test_mini_newsgroup_semi_supervised_accuracy() -> None:
-    """10 labelled posts per class, over 5 random draws of them (not one lucky draw).
+    """10 labelled posts per class, over 10 random draws of them (not one lucky draw).
 
-    Measured: 0.920 0.950 0.945 0.884 0.905 (mean 0.921; draws 0-9 mean 0.926). The issue's
-    0.95 is not reached, and not for lack of search: deterministic annealing (tempered
-    posteriors, beta from 1e-3 to 1) reaches a *higher* objective than the start from the
-    true labels (e.g. -233102 against -233139) at the same ~0.93 accuracy, and restarts from
-    k-means on tf-idf (matched to the labels), EM-lambda (lambda = 0.1 .. 0.5), other
-    smoothing, log or length-normalised counts and other vocabularies all stay at 0.91-0.935.
-    The maximum of the mixture-of-unigrams likelihood is a different partition from the
-    newsgroups for a few posts: a model limit, not an initialisation problem.
+    Measured: 0.965 0.97 0.975 0.965 0.96 0.96 0.97 0.965 0.96 0.96 (mean 0.965) with the
+    default start (k-means on tf-idf, clusters named by the labelled posts, 10 restarts);
+    Nigam et al.'s naive-Bayes start reaches 0.93 on average on the same draws.
     """
     corpus, labels = _newsgroups()
     accuracies = []
-    for draw in range(5):
+    for draw in range(10):
         rng = np.random.RandomState(draw)
         partial = np.full(labels.shape, -1)
         for c in (0, 1):
             partial[rng.choice(np.flatnonzero(labels == c), 10, replace=False)] = c
         model = MultinomialMixture(2, random_state=0).fit(corpus.X, labels=partial)  # type: ignore[attr-defined]
         accuracies.append(np.mean(model.predict(corpus.X) == labels))  # type: ignore[attr-defined]
-    assert np.mean(accuracies) >= 0.91, accuracies
-    assert min(accuracies) >= 0.87, accuracies
+    assert np.mean(accuracies) >= 0.95, accuracies
+    assert min(accuracies) >= 0.94, accuracies
 
 
 @pytest.mark.parametrize("name", ["reuters_lda", "lee"])

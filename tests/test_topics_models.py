@@ -398,3 +398,29 @@ def test_plsa_statistics_same_for_any_cut_into_runs(
     np.testing.assert_allclose(
         got[2], np.einsum("d,dv,dkv->kv", weight, dense, q), rtol=1e-10, atol=1e-12
     )
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), k=st.integers(2, 5))
+def test_clusters_are_named_after_the_labelled_documents(seed: int, k: int) -> None:
+    from emkit.models.multinomial import _match_clusters
+
+    rng = np.random.default_rng(seed)
+    truth = np.concatenate([np.arange(k), rng.integers(0, k, 30)])
+    clusters = rng.permutation(k)[truth]  # the same partition under other names
+    labels = np.where(rng.uniform(size=truth.size) < 0.3, truth, -1)
+    labels[:k] = truth[:k]  # every topic has a labelled document
+    np.testing.assert_array_equal(_match_clusters(clusters, labels), truth)
+
+
+@pytest.mark.parametrize("init", ["kmeans", "random", "naive-bayes"])
+def test_semi_supervised_starts_keep_labelled_documents_in_their_topic(init: str) -> None:
+    X, labels = _corpus(4)
+    partial = np.full(labels.shape, -1)
+    partial[:6] = labels[:6]
+    model = MultinomialMixture(3, init=init, max_iter=0, n_init=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, labels=partial)
+    start = model.predict(X)
+    np.testing.assert_array_equal(start[:6], labels[:6])

@@ -93,6 +93,24 @@ def kmeans_tfidf_labels(
         return np.asarray(km.fit_predict(tfidf.astype(np.float64), sample_weight=weight))
 
 
+def _match_clusters(clusters: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Rename clusters after the labelled documents (-1 = unlabelled) they hold.
+
+    The renaming maximises the number of labelled documents whose cluster gets their label
+    (the Hungarian algorithm on the cluster x label contingency table).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    k = int(max(clusters.max(initial=0), labels.max(initial=0))) + 1
+    known = labels >= 0
+    table = np.zeros((k, k))
+    np.add.at(table, (clusters[known], labels[known]), 1.0)
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    name = np.empty(k, dtype=np.intp)
+    name[rows] = cols
+    return name[clusters]
+
+
 class MultinomialMixture(MixtureEstimator[MultinomialParams]):
     r"""Mixture of unigrams (multinomial mixture) for document clustering, fitted by EM.
 
@@ -107,7 +125,10 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
     Semi-supervised EM (Nigam et al.): ``fit(X, labels=y)`` with ``y[i] = -1`` for unlabelled
     documents and the topic index for labelled ones; labelled documents are clamped to their
     topic (their posterior is the indicator of the label and their term of the objective is
-    ``log p(x_i, z_i = y_i)``), and the start is the naive-Bayes estimate from them.
+    ``log p(x_i, z_i = y_i)``). Each restart starts from k-means on tf-idf with the clusters
+    named after the labelled documents they hold, and those documents moved to their topic
+    (``init='naive-bayes'``: Nigam et al.'s start, naive Bayes on the labelled documents alone;
+    it is one fixed start, so restarts repeat it).
 
     Parameters
     ----------
@@ -115,10 +136,11 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
         Number of topics K.
     alpha : float, default=1.0
         Additive smoothing of the word distributions (pseudo-count per word and topic).
-    init : {'kmeans', 'random'}, default='kmeans'
+    init : {'kmeans', 'random', 'naive-bayes'}, default='kmeans'
         'kmeans' starts from the clusters of k-means on tf-idf (sublinear tf, L2-normalised
-        rows, a fresh k-means++ seed per restart); 'random' from random responsibilities.
-        Either is followed by one smoothed M-step.
+        rows, a fresh k-means++ seed per restart); 'random' from random responsibilities;
+        'naive-bayes' (semi-supervised) from the labelled documents alone. Labelled documents
+        always start in their topic. The start is followed by one smoothed M-step.
     topic_word_init : array-like of shape (n_components, n_features), optional
         Start from these word distributions (every restart); ``weights_init`` likewise.
     weights_init : array-like of shape (n_components,), optional
@@ -150,7 +172,7 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "alpha": interval(float, 0.0, None),
-        "init": one_of({"kmeans", "random"}),
+        "init": one_of({"kmeans", "random", "naive-bayes"}),
         "topic_word_init": ARRAY | NONE,
         "weights_init": ARRAY | NONE,
     }
@@ -241,22 +263,27 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
         X, y = batch.arrays
         n, K = batch.n_rows, self.n_components
         labelled = y >= 0
-        if np.any(labelled):
-            # Nigam et al.: naive Bayes on the labelled documents
-            resp = np.zeros((n, K), dtype=X.dtype)
-            resp[np.flatnonzero(labelled), y[labelled]] = 1.0
-            missing = np.flatnonzero(resp.sum(axis=0) == 0)
-            if missing.size:  # topics without a labelled document start at random documents
-                pool = np.flatnonzero(~labelled)
-                pool = pool if pool.size else np.arange(n)
-                rows = rng.choice(pool, size=missing.size, replace=pool.size < missing.size)
-                resp[rows, missing] = 1.0
-        elif self.init == "kmeans":
-            labels = kmeans_tfidf_labels(X, K, batch.weight, rng)
-            resp = np.zeros((n, K), dtype=X.dtype)
-            resp[np.arange(n), labels] = 1.0
-        else:
+        resp = np.zeros((n, K), dtype=X.dtype)
+        if self.init == "kmeans":
+            z = kmeans_tfidf_labels(X, K, batch.weight, rng)
+            if np.any(labelled):  # the clusters, named after the labelled documents they hold
+                z = _match_clusters(z, y)
+            resp[np.arange(n), z] = 1.0
+        elif self.init == "random":
             resp = rng.dirichlet(np.ones(K), size=n).astype(X.dtype)
+        # 'naive-bayes': the labelled documents alone
+        if np.any(labelled):  # labelled documents start (and stay) in their topic
+            rows = np.flatnonzero(labelled)
+            resp[rows] = 0.0
+            resp[rows, y[rows]] = 1.0
+        missing = np.flatnonzero(resp.sum(axis=0) == 0)
+        if missing.size and (np.any(labelled) or self.init == "naive-bayes"):
+            # topics without a document start at random unlabelled documents
+            pool = np.flatnonzero(~labelled)
+            pool = pool if pool.size else np.arange(n)
+            picked = rng.choice(pool, size=missing.size, replace=pool.size < missing.size)
+            resp[picked] = 0.0
+            resp[picked, missing] = 1.0
         stats = self.accumulate(batch, resp * batch.weight[:, None], None)
         # at least a little smoothing at the start, so that no word is impossible in a topic
         smooth = max(self.alpha, 1e-2)
