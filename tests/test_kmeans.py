@@ -10,13 +10,14 @@ import pytest
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.cluster import kmeans_plusplus
 
-from emkit import ConvergenceWarning, ParameterError, load
+from emkit import ConvergenceWarning, ParameterError, StreamExecutor, load
 from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.models import KMeans
 from emkit.models import _blocks as blocks_module
 from emkit.models import kmeans as kmeans_module
 from emkit.models.kmeans import KMeansParams
+from emkit.sources import ArraySource
 
 
 def blobs(n: int = 600, d: int = 4, k: int = 5, seed: int = 0) -> np.ndarray:
@@ -154,3 +155,36 @@ def test_float32_matches_sklearn_and_keeps_the_objective() -> None:
     np.testing.assert_allclose(ours.inertia_, theirs.inertia_, rtol=1e-5)
     np.testing.assert_allclose(ours.log_likelihood_, -ours.inertia_ / 2, rtol=1e-12)
     np.testing.assert_array_equal(ours.fit_predict(X), ours.predict(X))
+
+
+class _RecordingSource(ArraySource):
+    """An in-memory row source that records the largest read."""
+
+    largest = 0
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        type(self).largest = max(type(self).largest, stop - start)
+        return super().read(start, stop)
+
+
+@pytest.mark.parametrize("hard", [True, False])
+def test_streamed_fit_labels_rows_block_by_block(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, hard: bool
+) -> None:
+    monkeypatch.setattr(kmeans_module, "_LABEL_BLOCK_ROWS", 700)
+    X = np.random.default_rng(4).normal(size=(3000, 3))
+    w = np.random.default_rng(5).uniform(0.5, 2.0, size=3000)
+    kw = {"random_state": 0, "hard": hard, "max_iter": 20, "tol": 0.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = KMeans(3, **kw).fit(X, sample_weight=w)
+        np.save(tmp_path / "x.npy", X)
+        from_file = KMeans(3, **kw).fit(str(tmp_path / "x.npy"), sample_weight=w)
+        _RecordingSource.largest = 0
+        streamed = KMeans(3, **kw).fit(
+            _RecordingSource(X), sample_weight=w, executor=StreamExecutor(chunk_rows=500)
+        )
+    for est in (from_file, streamed):
+        np.testing.assert_array_equal(est.labels_, ref.labels_)
+        np.testing.assert_allclose(est.inertia_, ref.inertia_, rtol=1e-9)
+    assert 0 < _RecordingSource.largest <= 700  # never the whole source at once

@@ -23,7 +23,17 @@ from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
 from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
+from emkit.sources import as_source, is_dask_collection
 from emkit.stats import Stats
+
+#: rows per block of the labels pass after a fit on rows outside memory
+_LABEL_BLOCK_ROWS = 65536
+
+
+def _n_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None else len(X)
+
 
 try:  # SciPy's sparse kernels (stable since SciPy 1.8); the public API is the fallback
     from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
@@ -380,15 +390,26 @@ default='k-means++'
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, **kw: Any) -> KMeans:
         """Run Lloyd's algorithm (hard EM); see :meth:`emkit.base.EMEstimator.fit`."""
         super().fit(X, y, sample_weight, **kw)
-        Xv = np.asarray(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
         # the engine's last E-step ran at the final centres: in hard EM its objective is
-        # -inertia / 2, and only the labels need one more (GEMM and arg-min) pass
-        self.labels_, dist = self._nearest(Xv, self.params_, distances=not self.hard)
-        if dist is None:
-            self.inertia_ = -2.0 * float(self.log_likelihood_)
-        else:
-            w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-            self.inertia_ = float(np.dot(np.ones(len(dist)) if w is None else w, dist))
+        # -inertia / 2, and only the labels need one more (GEMM and arg-min) pass, taken block
+        # by block when the rows live outside memory (a file, a row source, a dask array)
+        source = as_source(X)
+        rows = source if source is not None else X
+        in_memory = source is None and not is_dask_collection(X)
+        n = _n_rows(rows)
+        step = n if in_memory else _LABEL_BLOCK_ROWS
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        labels, inertia = [], 0.0
+        for start in range(0, max(n, 1), max(step, 1)):
+            block = rows if in_memory else np.asarray(rows[start : start + step])
+            Xv = np.asarray(validate_data(self, block, reset=False, dtype=[np.float64, np.float32]))
+            lab, dist = self._nearest(Xv, self.params_, distances=not self.hard)
+            labels.append(lab)
+            if dist is not None:
+                part = dist if w is None else dist * w[start : start + len(dist)]
+                inertia += float(np.sum(part, dtype=np.float64))
+        self.labels_ = labels[0] if len(labels) == 1 else np.concatenate(labels)
+        self.inertia_ = -2.0 * float(self.log_likelihood_) if self.hard else inertia
         return self
 
     def fit_predict(self, X: Any, y: Any = None, **fit_kw: Any) -> np.ndarray:
