@@ -372,3 +372,33 @@ def test_lookup_table_fallback_gives_the_same_search(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(lsh, "_HAS_BITWISE_COUNT", False)
     for a, b in zip(index.query(X[:30], 5), expected, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    nbits=st.sampled_from([8, 32, 64, 100, 300]),
+    mode=st.sampled_from([{}, {"asymmetric": False}, {"rerank": 30}]),
+)
+def test_compiled_kernels_give_the_numpy_search(seed: int, nbits: int, mode: dict) -> None:
+    """numba's scan and asymmetric scores (the ``fast`` extra) return exactly what the NumPy
+    passes return: same neighbours, same order, same distances."""
+    pytest.importorskip("numba")
+    import emkit.lsh as lsh
+
+    X = clustered(250, 12, seed=seed % 1000)
+    Q = X[:17] + 0.01
+    index = LSHIndex(nbits, random_state=seed, **mode).fit(X)
+    compiled = index.query(Q, 6)
+    saved = lsh._USE_KERNELS
+    try:
+        lsh._USE_KERNELS = False
+        numpy_only = index.query(Q, 6)
+        codes = index.codes_[:40]
+        assert lsh._USE_KERNELS is False
+        plain = hamming_distances(codes, codes[:7])
+    finally:
+        lsh._USE_KERNELS = saved
+    for a, b in zip(compiled, numpy_only, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(hamming_distances(codes, codes[:7]), plain)
