@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.cluster import kmeans_plusplus
 
@@ -188,3 +190,37 @@ def test_streamed_fit_labels_rows_block_by_block(
         np.testing.assert_array_equal(est.labels_, ref.labels_)
         np.testing.assert_allclose(est.inertia_, ref.inertia_, rtol=1e-9)
     assert 0 < _RecordingSource.largest <= 700  # never the whole source at once
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    weighted=st.booleans(),
+)
+def test_compiled_lloyd_step_gives_the_numpy_step(seed: int, dtype: Any, weighted: bool) -> None:
+    """numba's fused arg-min and sums (the ``fast`` extra) give NumPy's labels, centres and
+    inertia."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(0, 5, (7, 3))[rng.integers(0, 7, 400)] + rng.normal(size=(400, 3))).astype(
+        dtype
+    )
+    w = rng.uniform(0.5, 2.0, 400) if weighted else None
+    kw = {"random_state": seed, "max_iter": 15, "tol": 0.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        compiled = KMeans(5, **kw).fit(X, sample_weight=w)
+        saved = kmeans_module._USE_KERNELS
+        try:
+            kmeans_module._USE_KERNELS = False
+            numpy_only = KMeans(5, **kw).fit(X, sample_weight=w)
+        finally:
+            kmeans_module._USE_KERNELS = saved
+    if dtype == np.float64:
+        np.testing.assert_array_equal(compiled.labels_, numpy_only.labels_)
+    else:  # the compiled sums add in float64, NumPy's in float32: a near tie may flip
+        assert np.mean(compiled.labels_ == numpy_only.labels_) >= 0.99
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(compiled.cluster_centers_, numpy_only.cluster_centers_, rtol=rtol)
+    np.testing.assert_allclose(compiled.inertia_, numpy_only.inertia_, rtol=rtol)

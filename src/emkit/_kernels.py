@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "asymmetric_scores", "hamming_keys"]
+__all__ = ["HAVE_NUMBA", "asymmetric_scores", "hamming_keys", "nearest_accumulate"]
 
 try:  # pragma: no cover - exercised through HAVE_NUMBA in the tests
     from numba import njit, types
@@ -65,6 +65,37 @@ if HAVE_NUMBA:
             else:
                 for i in range(n):
                     out[b, i] = total[i]
+
+    @njit(cache=True, nogil=True, boundscheck=False)
+    def _nearest_accumulate(
+        G: np.ndarray,
+        c2: np.ndarray,
+        X: np.ndarray,
+        w: np.ndarray,
+        labels: np.ndarray,
+        sums: np.ndarray,
+        counts: np.ndarray,
+    ) -> float:  # pragma: no cover - compiled
+        K = G.shape[1]
+        inertia = 0.0
+        for i in range(G.shape[0]):
+            best = G[i, 0] + c2[0]
+            label = 0
+            for k in range(1, K):
+                value = G[i, k] + c2[k]
+                if value < best:  # the first of equal minima, as np.argmin
+                    best = value
+                    label = k
+            labels[i] = label
+            weight = w[i]
+            counts[label] += weight
+            norm = 0.0
+            for j in range(X.shape[1]):
+                x = X[i, j]
+                sums[label, j] += weight * x
+                norm += x * x
+            inertia += weight * max(best + norm, 0.0)
+        return inertia
 
     @njit(cache=True, nogil=True, boundscheck=False)
     def _asymmetric_scores(
@@ -149,3 +180,40 @@ def asymmetric_scores(
         out,
     )
     return out
+
+
+def nearest_accumulate(
+    G: np.ndarray,
+    c2: np.ndarray,
+    X: np.ndarray,
+    w: np.ndarray,
+    labels: np.ndarray,
+    sums: np.ndarray,
+    counts: np.ndarray,
+) -> float:
+    """Lloyd's step on rows whose cross terms are known: in one pass, each row's nearest centre,
+    its weighted sum into that centre's sums and count, and the weighted inertia.
+
+    Parameters
+    ----------
+    G : ndarray of shape (m, K)
+        ``X @ A`` with ``A = -2 C^T`` (the centres' cross terms, from a GEMM).
+    c2 : ndarray of shape (K,)
+        ``|C_k|^2``, so that ``|x - C_k|^2 = |x|^2 + G[i, k] + c2[k]``.
+    X : ndarray of shape (m, d)
+    w : ndarray of float64, shape (m,)
+    labels : ndarray of intp, shape (m,)
+        Receives the nearest centre of each row (the first of equal distances).
+    sums : ndarray of float64, shape (K, d)
+        Incremented by ``w_i X_i`` at each row's label.
+    counts : ndarray of float64, shape (K,)
+        Incremented by ``w_i`` at each row's label.
+
+    Returns
+    -------
+    float
+        ``sum_i w_i min_k |x_i - C_k|^2`` (each distance clipped at 0).
+    """
+    if not HAVE_NUMBA:  # pragma: no cover
+        raise RuntimeError("nearest_accumulate needs numba: pip install 'emkit[fast]'")
+    return float(_nearest_accumulate(G, c2, X, w, labels, sums, counts))

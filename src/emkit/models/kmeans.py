@@ -17,6 +17,7 @@ from scipy import sparse
 from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from emkit import _kernels
 from emkit._validation import ARRAY, Constraint, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
@@ -26,13 +27,11 @@ from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_sh
 from emkit.sources import as_source, is_dask_collection
 from emkit.stats import Stats
 
+#: Lloyd's step as GEMM plus one compiled pass (numba, the ``fast`` extra) when installed
+_USE_KERNELS = _kernels.HAVE_NUMBA
+
 #: rows per block of the labels pass after a fit on rows outside memory
 _LABEL_BLOCK_ROWS = 65536
-
-
-def _n_rows(X: Any) -> int:
-    shape = getattr(X, "shape", None)
-    return int(shape[0]) if shape is not None else len(X)
 
 
 try:  # SciPy's sparse kernels (stable since SciPy 1.8); the public API is the fallback
@@ -110,6 +109,28 @@ class _Frame:
             tiled = np.tile(self.shift, X.shape[0])
             return np.subtract(X.ravel(), tiled).reshape(X.shape)
         return X - self.shift
+
+    def nearest_accumulate(
+        self,
+        Xs: np.ndarray,
+        w: np.ndarray,
+        labels: np.ndarray,
+        sums: np.ndarray,
+        counts: np.ndarray,
+    ) -> float:
+        """:meth:`nearest` fused with the M-step's sums (numba): the weighted inertia."""
+        n = Xs.shape[0]
+        K = self.A.shape[1]
+        step = _chunk_rows(K, Xs.dtype.itemsize)
+        G = np.empty((min(step, n), K), dtype=Xs.dtype)
+        inertia = 0.0
+        for t in range(0, n, step):
+            m = min(step, n - t)
+            g = np.matmul(Xs[t : t + m], self.A, out=G[:m])
+            inertia += _kernels.nearest_accumulate(
+                g, self.c2, Xs[t : t + m], w[t : t + m], labels[t : t + m], sums, counts
+            )
+        return inertia
 
     def nearest(self, Xs: np.ndarray, labels: np.ndarray, best: np.ndarray | None) -> None:
         """Label of the nearest centre of each row of ``Xs`` (already shifted), chunk by chunk,
@@ -322,6 +343,13 @@ default='k-means++'
         chunk by chunk in cache), then every cluster's rows summed by one sparse product."""
         K = self.n_clusters
         Xs = frame.rows(X)
+        if _USE_KERNELS:  # GEMM per chunk, then one compiled pass: arg-min, sums and inertia
+            sums = np.zeros((K, Xs.shape[1]))
+            counts = np.zeros(K)
+            weight = w.astype(np.float64, copy=False)
+            labels = np.empty(X.shape[0], dtype=np.intp)
+            inertia = frame.nearest_accumulate(Xs, weight, labels, sums, counts)
+            return _Partial(-0.5 * inertia, counts, sums)
         labels = np.empty(X.shape[0], dtype=np.intp)
         best = np.empty(X.shape[0], dtype=X.dtype)
         frame.nearest(Xs, labels, best)
@@ -395,13 +423,15 @@ default='k-means++'
         # by block when the rows live outside memory (a file, a row source, a dask array)
         source = as_source(X)
         rows = source if source is not None else X
-        in_memory = source is None and not is_dask_collection(X)
-        n = _n_rows(rows)
-        step = n if in_memory else _LABEL_BLOCK_ROWS
+        if source is None and not is_dask_collection(X):
+            blocks: Any = [(0, X)]
+        else:
+            step = _LABEL_BLOCK_ROWS
+            n = int(rows.shape[0])
+            blocks = ((s, np.asarray(rows[s : s + step])) for s in range(0, n, step))
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         labels, inertia = [], 0.0
-        for start in range(0, max(n, 1), max(step, 1)):
-            block = rows if in_memory else np.asarray(rows[start : start + step])
+        for start, block in blocks:
             Xv = np.asarray(validate_data(self, block, reset=False, dtype=[np.float64, np.float32]))
             lab, dist = self._nearest(Xv, self.params_, distances=not self.hard)
             labels.append(lab)
