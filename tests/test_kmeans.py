@@ -199,7 +199,7 @@ def test_streamed_fit_labels_rows_block_by_block(
     weighted=st.booleans(),
 )
 def test_compiled_lloyd_step_gives_the_numpy_step(seed: int, dtype: Any, weighted: bool) -> None:
-    """numba's fused arg-min and sums (the ``fast`` extra) give NumPy's labels, centres and
+    """numba's fused arg-min and sums give NumPy's labels, centres and
     inertia."""
     pytest.importorskip("numba")
     rng = np.random.default_rng(seed)

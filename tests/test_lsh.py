@@ -381,7 +381,7 @@ def test_lookup_table_fallback_gives_the_same_search(monkeypatch: pytest.MonkeyP
     mode=st.sampled_from([{}, {"asymmetric": False}, {"rerank": 30}]),
 )
 def test_compiled_kernels_give_the_numpy_search(seed: int, nbits: int, mode: dict) -> None:
-    """numba's scan and asymmetric scores (the ``fast`` extra) return exactly what the NumPy
+    """numba's scan and asymmetric scores return exactly what the NumPy
     passes return: same neighbours, same order, same distances."""
     pytest.importorskip("numba")
     import emkit.lsh as lsh

@@ -1,118 +1,21 @@
 """Compiled kernels (numba), used where NumPy's separate passes cost several times more.
 
-numba is optional (``pip install 'emkit[fast]'``): without it :data:`HAVE_NUMBA` is False and
-callers take their NumPy path, which gives the same results. The kernels compile on first use
-and are cached on disk (``cache=True``).
+numba is a dependency of emkit, imported only when a kernel first runs (``import emkit`` stays
+free of it); where it cannot be installed :data:`HAVE_NUMBA` is False and callers take their
+NumPy path, which gives the same results (tested). The kernels compile on first use and are
+cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib.util
 
 import numpy as np
 
 __all__ = ["HAVE_NUMBA", "asymmetric_scores", "hamming_keys", "nearest_accumulate"]
 
-try:  # pragma: no cover - exercised through HAVE_NUMBA in the tests
-    from numba import njit, types
-    from numba.extending import intrinsic
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
-
-
-if HAVE_NUMBA:
-
-    def _ctpop_typing(typingctx: Any, x: Any) -> Any:
-        """LLVM's ``ctpop`` on a 64-bit word: one POPCNT instruction where the CPU has it."""
-        sig = types.uint64(types.uint64)
-
-        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            return builder.ctpop(args[0])
-
-        return sig, codegen
-
-    _popcount64: Any = intrinsic(_ctpop_typing)
-
-    @njit(cache=True, nogil=True, boundscheck=False)
-    def _distances(
-        codes_by_word: np.ndarray, query: np.ndarray, total: np.ndarray
-    ) -> None:  # pragma: no cover - compiled
-        # word by word over all stored codes: the inner loop runs along contiguous memory and
-        # LLVM vectorises the XOR and the population count
-        n_words, n = codes_by_word.shape
-        word = np.uint64(query[0])
-        for i in range(n):
-            total[i] = _popcount64(np.uint64(codes_by_word[0, i]) ^ word)
-        for w in range(1, n_words):
-            word = np.uint64(query[w])
-            for i in range(n):
-                total[i] += _popcount64(np.uint64(codes_by_word[w, i]) ^ word)
-
-    @njit(cache=True, nogil=True, boundscheck=False)
-    def _hamming_keys(
-        codes_by_word: np.ndarray, queries: np.ndarray, ids: np.ndarray, shift: int, out: np.ndarray
-    ) -> None:  # pragma: no cover - compiled
-        n = codes_by_word.shape[1]
-        with_ids = ids.shape[0] == n
-        total = np.empty(n, dtype=np.uint64)
-        for b in range(queries.shape[0]):
-            _distances(codes_by_word, queries[b], total)
-            if with_ids:
-                for i in range(n):
-                    out[b, i] = (total[i] << np.uint64(shift)) | np.uint64(ids[i])
-            else:
-                for i in range(n):
-                    out[b, i] = total[i]
-
-    @njit(cache=True, nogil=True, boundscheck=False)
-    def _nearest_accumulate(
-        G: np.ndarray,
-        c2: np.ndarray,
-        X: np.ndarray,
-        w: np.ndarray,
-        labels: np.ndarray,
-        sums: np.ndarray,
-        counts: np.ndarray,
-    ) -> float:  # pragma: no cover - compiled
-        K = G.shape[1]
-        inertia = 0.0
-        for i in range(G.shape[0]):
-            best = G[i, 0] + c2[0]
-            label = 0
-            for k in range(1, K):
-                value = G[i, k] + c2[k]
-                if value < best:  # the first of equal minima, as np.argmin
-                    best = value
-                    label = k
-            labels[i] = label
-            weight = w[i]
-            counts[label] += weight
-            norm = 0.0
-            for j in range(X.shape[1]):
-                x = X[i, j]
-                sums[label, j] += weight * x
-                norm += x * x
-            inertia += weight * max(best + norm, 0.0)
-        return inertia
-
-    @njit(cache=True, nogil=True, boundscheck=False)
-    def _asymmetric_scores(
-        codes: np.ndarray, queries: np.ndarray, planes: np.ndarray, ids: np.ndarray, out: np.ndarray
-    ) -> None:  # pragma: no cover - compiled
-        n_words = codes.shape[1]
-        levels = planes.shape[1]
-        for b in range(ids.shape[0]):
-            for c in range(ids.shape[1]):
-                i = ids[b, c]
-                total = np.uint64(0)
-                for w in range(n_words):
-                    differ = np.uint64(codes[i, w]) ^ np.uint64(queries[b, w])
-                    for level in range(levels):
-                        bits = _popcount64(differ & np.uint64(planes[b, level, w]))
-                        total += bits << np.uint64(level)
-                out[b, c] = total
+#: whether numba is installed (checked without importing it)
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 
 def hamming_keys(
@@ -139,9 +42,11 @@ def hamming_keys(
     out
     """
     if not HAVE_NUMBA:  # pragma: no cover
-        raise RuntimeError("hamming_keys needs numba: pip install 'emkit[fast]'")
+        raise RuntimeError("hamming_keys needs numba: pip install numba")
+    from emkit import _numba_kernels as nk
+
     none = np.empty(0, dtype=out.dtype)
-    _hamming_keys(
+    nk._hamming_keys(
         np.ascontiguousarray(codes_by_word),
         np.ascontiguousarray(queries, dtype=np.uint64),
         none if ids is None else ids,
@@ -170,9 +75,11 @@ def asymmetric_scores(
     ndarray of uint32, shape (B, C)
     """
     if not HAVE_NUMBA:  # pragma: no cover
-        raise RuntimeError("asymmetric_scores needs numba: pip install 'emkit[fast]'")
+        raise RuntimeError("asymmetric_scores needs numba: pip install numba")
+    from emkit import _numba_kernels as nk
+
     out = np.empty(ids.shape, dtype=np.uint32)
-    _asymmetric_scores(
+    nk._asymmetric_scores(
         np.ascontiguousarray(codes, dtype=np.uint64),
         np.ascontiguousarray(queries, dtype=np.uint64),
         np.ascontiguousarray(planes, dtype=np.uint64),
@@ -215,5 +122,7 @@ def nearest_accumulate(
         ``sum_i w_i min_k |x_i - C_k|^2`` (each distance clipped at 0).
     """
     if not HAVE_NUMBA:  # pragma: no cover
-        raise RuntimeError("nearest_accumulate needs numba: pip install 'emkit[fast]'")
-    return float(_nearest_accumulate(G, c2, X, w, labels, sums, counts))
+        raise RuntimeError("nearest_accumulate needs numba: pip install numba")
+    from emkit import _numba_kernels as nk
+
+    return float(nk._nearest_accumulate(G, c2, X, w, labels, sums, counts))

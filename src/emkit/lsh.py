@@ -73,7 +73,7 @@ FORMAT = "emkit-lsh/1"
 #: Popcount of every byte value: the fallback where NumPy has no ``bitwise_count`` (< 2.0).
 _POPCOUNT_TABLE = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 _HAS_BITWISE_COUNT = hasattr(np, "bitwise_count")
-#: the Hamming scan runs as one compiled loop (numba, the ``fast`` extra) when it is installed
+#: the Hamming scan runs as one compiled loop (numba) when numba is installed
 _USE_KERNELS = _kernels.HAVE_NUMBA
 
 #: Elements (query rows x stored words) of the largest temporary of one query block.

@@ -27,7 +27,7 @@ from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_sh
 from emkit.sources import as_source, is_dask_collection
 from emkit.stats import Stats
 
-#: Lloyd's step as GEMM plus one compiled pass (numba, the ``fast`` extra) when installed
+#: Lloyd's step as GEMM plus one compiled pass (numba) when numba is installed
 _USE_KERNELS = _kernels.HAVE_NUMBA
 
 #: rows per block of the labels pass after a fit on rows outside memory
