@@ -340,7 +340,8 @@ default='k-means++'
         self, X: np.ndarray, w: np.ndarray, frame: _Frame, ctx: StepContext
     ) -> _Partial:
         """Lloyd's step on a block: nearest centres (the arg-max of ``ctx.posterior``, found
-        chunk by chunk in cache), then every cluster's rows summed by one sparse product."""
+        chunk by chunk in cache) and every cluster's sum of rows: in one compiled pass per chunk
+        after its GEMM (numba), or NumPy passes and one sparse product."""
         K = self.n_clusters
         Xs = frame.rows(X)
         if _USE_KERNELS:  # GEMM per chunk, then one compiled pass: arg-min, sums and inertia
