@@ -55,7 +55,7 @@ def _hamming_keys(
                 out[b, i] = total[i]
 
 
-@njit(cache=True, nogil=True, boundscheck=False)
+@njit(cache=True, nogil=True, boundscheck=False, fastmath=True)
 def _nearest_accumulate(
     G: np.ndarray,
     c2: np.ndarray,

@@ -9,9 +9,10 @@ they bring (and oversubscribe the cores).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -39,6 +40,15 @@ def block_starts(n_rows: int, step: int) -> list[int]:
     return list(range(0, n_rows, step))
 
 
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries, found once: ``threadpool_limits``
+    looks them up on every call (milliseconds with many libraries loaded, every iteration)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def reduce_blocks(
     fn: Callable[[int], T], add: Callable[[T, T], T], starts: list[int], work: int
 ) -> T:
@@ -58,11 +68,9 @@ def reduce_blocks(
     threads = min(_n_threads(), len(starts))
     if threads <= 1 or work < _PARALLEL_MIN_WORK:
         return _reduce_run(fn, add, starts)
-    from threadpoolctl import threadpool_limits
-
     bounds = [len(starts) * t // threads for t in range(threads + 1)]
     runs = [starts[bounds[t] : bounds[t + 1]] for t in range(threads)]
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+    with _blas_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
         partials = list(pool.map(lambda run: _reduce_run(fn, add, run), runs))
     total = partials[0]
     for part in partials[1:]:
