@@ -402,3 +402,33 @@ def test_compiled_kernels_give_the_numpy_search(seed: int, nbits: int, mode: dic
     for a, b in zip(compiled, numpy_only, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(hamming_distances(codes, codes[:7]), plain)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 300),
+    n_words=st.integers(1, 3),
+    bits=st.sampled_from([3, 8, 64]),
+    data=st.data(),
+)
+def test_counting_selection_equals_sorting_by_distance_then_id(
+    seed: int, n: int, n_words: int, bits: int, data: st.DataObject
+) -> None:
+    """The compiled counting selection (histogram of the integer distances, then one pass in id
+    order) returns the first ``c`` pairs of a stable sort by Hamming distance: ties by smaller
+    id, distances included; few set bits make many ties."""
+    pytest.importorskip("numba")
+    from emkit import _kernels
+
+    c = data.draw(st.integers(1, n))
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 1 << bits, size=(n, n_words), dtype=np.uint64)
+    queries = rng.integers(0, 1 << bits, size=(7, n_words), dtype=np.uint64)
+    ids, dist = _kernels.hamming_smallest(
+        np.ascontiguousarray(codes.T), queries, 64 * n_words, c
+    )
+    full = hamming_distances(queries, codes)  # (7, n)
+    order = np.argsort(full, axis=1, kind="stable")[:, :c]
+    np.testing.assert_array_equal(ids, order)
+    np.testing.assert_array_equal(dist, np.take_along_axis(full, order, axis=1))

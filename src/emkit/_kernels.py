@@ -12,7 +12,13 @@ import importlib.util
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "asymmetric_scores", "hamming_keys", "nearest_accumulate"]
+__all__ = [
+    "HAVE_NUMBA",
+    "asymmetric_scores",
+    "hamming_keys",
+    "hamming_smallest",
+    "nearest_accumulate",
+]
 
 #: whether numba is installed (checked without importing it)
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -126,3 +132,42 @@ def nearest_accumulate(
     from emkit import _numba_kernels as nk
 
     return float(nk._nearest_accumulate(G, c2, X, w, labels, sums, counts))
+
+
+def hamming_smallest(
+    codes_by_word: np.ndarray, queries: np.ndarray, max_distance: int, c: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``c`` Hamming-nearest stored codes of each query, ascending by (distance, id).
+
+    A counting selection: one histogram of the integer distances per query finds the ``c``-th
+    smallest, and one pass in id order places the pairs at or under it.
+
+    Parameters
+    ----------
+    codes_by_word : ndarray of uint64 or uint32, shape (n_words, n)
+    queries : ndarray of uint64, shape (B, n_words)
+    max_distance : int
+        The largest possible distance (the bits per code).
+    c : int
+        At most ``n``.
+
+    Returns
+    -------
+    ids : ndarray of intp, shape (B, c)
+    distances : ndarray of int64, shape (B, c)
+    """
+    if not HAVE_NUMBA:  # pragma: no cover
+        raise RuntimeError("hamming_smallest needs numba: pip install numba")
+    from emkit import _numba_kernels as nk
+
+    B = queries.shape[0]
+    ids = np.empty((B, c), dtype=np.intp)
+    dist = np.empty((B, c), dtype=np.int64)
+    nk._hamming_smallest(
+        np.ascontiguousarray(codes_by_word),
+        np.ascontiguousarray(queries, dtype=np.uint64),
+        int(max_distance),
+        ids,
+        dist,
+    )
+    return ids, dist

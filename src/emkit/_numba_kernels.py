@@ -103,3 +103,51 @@ def _asymmetric_scores(
                     bits = _popcount64(differ & np.uint64(planes[b, level, w]))
                     total += bits << np.uint64(level)
             out[b, c] = total
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _hamming_smallest(
+    codes_by_word: np.ndarray,
+    queries: np.ndarray,
+    max_distance: int,
+    ids: np.ndarray,
+    dist: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    # counting selection: Hamming distances are integers in [0, max_distance], so a histogram
+    # gives the c-th smallest distance, and one pass in id order places every pair at or under
+    # it in (distance, id) order - no general selection or sort
+    n = codes_by_word.shape[1]
+    c = ids.shape[1]
+    total = np.empty(n, dtype=np.uint64)
+    counts = np.empty(max_distance + 2, dtype=np.int64)
+    keep = np.empty(n + 1, dtype=np.int64)
+    for b in range(queries.shape[0]):
+        _distances(codes_by_word, queries[b], total)
+        counts[:] = 0
+        for i in range(n):
+            counts[total[i]] += 1
+        # offsets: where each distance's first pair goes; bins from `last` on are cut
+        below = 0
+        last = max_distance + 1
+        for d in range(max_distance + 1):
+            k = counts[d]
+            counts[d] = below
+            below += k
+            if below >= c:
+                last = d
+                break
+        # branch-free compaction of the pairs at or under `last` (ids ascending), then their
+        # placement
+        found = 0
+        limit = np.uint64(last)
+        for i in range(n):
+            keep[found] = i
+            found += np.int64(total[i] <= limit)
+        for j in range(found):
+            i = keep[j]
+            d = total[i]
+            slot = counts[d]
+            if slot < c:
+                ids[b, slot] = i
+                dist[b, slot] = d
+                counts[d] = slot + 1

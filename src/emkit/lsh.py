@@ -839,6 +839,18 @@ class LSHIndex(BaseEstimator):
             return np.broadcast_to(np.arange(n), (B, n)), None
         if n > _SMALL_SCAN:
             return self._scan_long(qcodes, m, cap)
+        if _USE_KERNELS:
+            # counting selection over the integer distances: the same (distance, id) order as
+            # the keys below, without writing and partitioning a key per pair
+            ids, ham = _kernels.hamming_smallest(
+                self._codes_by_word, qcodes, self.nbits * self.n_tables, cap
+            )
+            if cap == m:
+                return ids, None
+            valid = ham <= ham[:, m - 1, None]
+            width = int(valid.sum(axis=1).max())
+            ids, valid = ids[:, :width], valid[:, :width]
+            return ids, (None if valid.all() else valid)
         shift, dtype = self._key_shift, self._key_ids.dtype.type
         # one unsigned key per pair, (distance << shift) | id: the cap smallest keys are the cap
         # Hamming-nearest codes, ties by smaller id, whatever the selection algorithm
