@@ -425,10 +425,36 @@ def test_counting_selection_equals_sorting_by_distance_then_id(
     rng = np.random.default_rng(seed)
     codes = rng.integers(0, 1 << bits, size=(n, n_words), dtype=np.uint64)
     queries = rng.integers(0, 1 << bits, size=(7, n_words), dtype=np.uint64)
-    ids, dist = _kernels.hamming_smallest(
-        np.ascontiguousarray(codes.T), queries, 64 * n_words, c
-    )
+    ids, dist = _kernels.hamming_smallest(np.ascontiguousarray(codes.T), queries, 64 * n_words, c)
     full = hamming_distances(queries, codes)  # (7, n)
     order = np.argsort(full, axis=1, kind="stable")[:, :c]
     np.testing.assert_array_equal(ids, order)
     np.testing.assert_array_equal(dist, np.take_along_axis(full, order, axis=1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    nbits=st.sampled_from([1, 8, 63, 64, 100, 130]),
+    n_tables=st.integers(1, 3),
+    levels=st.sampled_from([6, 8]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_compiled_weight_planes_equal_numpy(
+    seed: int, nbits: int, n_tables: int, levels: int, dtype: type
+) -> None:
+    """The compiled bit planes of the asymmetric weights equal NumPy's passes, bit for bit, in
+    float32 and float64 (the rounding runs in the projections' dtype); a zero row included."""
+    pytest.importorskip("numba")
+    from emkit import _kernels
+    from emkit.lsh import pack_bits
+
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((5, n_tables * nbits)).astype(dtype)
+    z[0] = 0
+    absz = np.abs(z)
+    top = absz.max(axis=1, keepdims=True)
+    weights = np.rint(absz * ((1 << levels) - 1) / np.where(top > 0, top, 1)).astype(np.uint8)
+    planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
+    expected = pack_bits(planes.reshape(5, levels, n_tables, nbits)).reshape(5, levels, -1)
+    np.testing.assert_array_equal(_kernels.weight_planes(z, n_tables, nbits, levels), expected)

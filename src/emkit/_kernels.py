@@ -18,6 +18,7 @@ __all__ = [
     "hamming_keys",
     "hamming_smallest",
     "nearest_accumulate",
+    "weight_planes",
 ]
 
 #: whether numba is installed (checked without importing it)
@@ -171,3 +172,30 @@ def hamming_smallest(
         dist,
     )
     return ids, dist
+
+
+def weight_planes(z: np.ndarray, n_tables: int, nbits: int, levels: int) -> np.ndarray:
+    """Bit planes of each query's integer weights ``rint(|z| (2**levels - 1) / max|z|)``.
+
+    Parameters
+    ----------
+    z : ndarray of float32 or float64, shape (B, n_tables * nbits)
+        The queries' projections (the arithmetic runs in their dtype, as NumPy's).
+    n_tables, nbits : int
+    levels : int
+        Bits of the weights (at most 8).
+
+    Returns
+    -------
+    ndarray of uint64, shape (B, levels, n_tables * ceil(nbits / 64))
+        Bit ``j`` of table ``t`` of plane ``l`` is bit ``l`` of weight ``t * nbits + j``, packed
+        as :func:`emkit.lsh.pack_bits` packs codes.
+    """
+    if not HAVE_NUMBA:  # pragma: no cover
+        raise RuntimeError("weight_planes needs numba: pip install numba")
+    from emkit import _numba_kernels as nk
+
+    z = np.ascontiguousarray(z)
+    out = np.empty((z.shape[0], levels, n_tables * -(-nbits // 64)), dtype=np.uint64)
+    nk._weight_planes(z, int(n_tables), int(nbits), np.array([(1 << levels) - 1], z.dtype), out)
+    return out

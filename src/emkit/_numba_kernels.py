@@ -151,3 +151,33 @@ def _hamming_smallest(
                 ids[b, slot] = i
                 dist[b, slot] = d
                 counts[d] = slot + 1
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _weight_planes(
+    z: np.ndarray, n_tables: int, nbits: int, full: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    # the NumPy passes' arithmetic in z's dtype (``full`` holds 2**levels - 1 in it):
+    # w = rint(|z| * full / max|z|), bit l of w into plane l's word; words built in registers
+    levels = out.shape[1]
+    n_words = out.shape[2] // n_tables
+    scale = full[0]
+    acc = np.zeros(levels, dtype=np.uint64)
+    for b in range(z.shape[0]):
+        top = abs(z[b, 0])
+        for j in range(1, z.shape[1]):
+            a = abs(z[b, j])
+            if a > top:
+                top = a
+        if not top > 0:
+            top = scale / scale  # one, in z's dtype
+        for t in range(n_tables):
+            for word in range(n_words):
+                acc[:] = 0
+                for j in range(word * 64, min(nbits, word * 64 + 64)):
+                    w = np.uint64(np.rint(abs(z[b, t * nbits + j]) * scale / top))
+                    bit = np.uint64(j - word * 64)
+                    for level in range(levels):
+                        acc[level] |= ((w >> np.uint64(level)) & np.uint64(1)) << bit
+                for level in range(levels):
+                    out[b, level, t * n_words + word] = acc[level]

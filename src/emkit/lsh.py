@@ -945,16 +945,15 @@ class LSHIndex(BaseEstimator):
         ndarray of uint32, shape (B, C)
         """
         B, n_words = qcodes.shape
+        if _USE_KERNELS:  # the weights' bit planes in one compiled pass
+            planes = _kernels.weight_planes(z, self.n_tables, self.nbits, levels)
+            return _kernels.asymmetric_scores(self.codes_, qcodes, planes, ids)
         absz = np.abs(z)
         top = absz.max(axis=1, keepdims=True)
         weights = np.rint(absz * ((1 << levels) - 1) / np.where(top > 0, top, 1))
         weights = weights.astype(np.uint8)  # (B, nbits * n_tables)
         planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
         planes = pack_bits(planes.reshape(B, levels, self.n_tables, self.nbits))
-        if _USE_KERNELS:
-            return _kernels.asymmetric_scores(
-                self.codes_, qcodes, planes.reshape(B, levels, n_words), ids
-            )
         # word-major (n_words, B, C): sums over words add whole contiguous slices; blocks of
         # queries small enough for the cache
         planes = planes.reshape(B, levels, n_words).transpose(1, 2, 0)[:, :, :, None]
