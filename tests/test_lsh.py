@@ -458,3 +458,25 @@ def test_compiled_weight_planes_equal_numpy(
     planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
     expected = pack_bits(planes.reshape(5, levels, n_tables, nbits)).reshape(5, levels, -1)
     np.testing.assert_array_equal(_kernels.weight_planes(z, n_tables, nbits, levels), expected)
+
+
+@pytest.mark.parametrize("mode", [{}, {"asymmetric": False}, {"rerank": 30}])
+def test_compiled_counting_selection_gives_the_long_numpy_scan(
+    monkeypatch: pytest.MonkeyPatch, mode: dict
+) -> None:
+    """Above ``_SMALL_SCAN`` codes NumPy keeps the pairs under a sampled threshold first; the
+    compiled counting selection serves every size: same neighbours, order and distances."""
+    pytest.importorskip("numba")
+    import emkit.lsh as lsh
+
+    monkeypatch.setattr(lsh, "_SMALL_SCAN", 64)
+    X = clustered(600, 10, seed=3)
+    Q = X[:40] + 0.01
+    for nbits in (8, 24, 100):
+        index = LSHIndex(nbits, random_state=1, **mode).fit(X)
+        compiled = index.query(Q, 7)
+        monkeypatch.setattr(lsh, "_USE_KERNELS", False)
+        numpy_only = index.query(Q, 7)
+        monkeypatch.setattr(lsh, "_USE_KERNELS", True)
+        for a, b in zip(compiled, numpy_only, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -91,8 +91,9 @@ _ASYM_FACTOR = 4
 #: short list (ties by smaller id); 2 raised recall@10 on digits by at most 0.004 (32 bits)
 #: for 15-20 % more query time.
 _ASYM_TIES = 1
-#: Largest index whose scan selects over every code with ``np.partition``; above, a sampled
-#: threshold first keeps a few candidates per query.
+#: Largest index whose NumPy scan selects over every code with ``np.partition``; above, a
+#: sampled threshold first keeps a few candidates per query. (The compiled counting selection
+#: serves every size.)
 _SMALL_SCAN = 1 << 15
 #: Bits of the integer weights of the asymmetric distance (256 levels).
 _ASYM_LEVELS = 8
@@ -775,12 +776,13 @@ class LSHIndex(BaseEstimator):
         cap = min(n, _ASYM_TIES * short) if self.asymmetric else m
         # queries in blocks whose temporaries stay cache-sized: fresh large temporaries cost
         # more in page faults than the arithmetic on them
-        found_bytes = (
-            4 * n if not n_probes else 32 * n_probes * self.n_tables * max(64, n >> self.nbits)
-        )
+        if n_probes:
+            found_bytes = 32 * n_probes * self.n_tables * max(64, n >> self.nbits)
+        else:  # keys of every pair, or none with the compiled counting selection
+            found_bytes = 0 if _USE_KERNELS else 4 * n
         per_query = found_bytes + cap * (24 * n_words + 16) + m * self.vectors_[0].nbytes * 2
         block = max(1, min(Q.shape[0], _BLOCK_BYTES // per_query))
-        if n > _SMALL_SCAN and not n_probes:  # one byte or two per distance (_scan_long)
+        if n > _SMALL_SCAN and not n_probes and not _USE_KERNELS:  # bytes per distance
             block = max(1, min(Q.shape[0], _BLOCK_ELEMENTS // (n * n_words)))
         out_d = np.empty((Q.shape[0], k))
         out_i = np.empty((Q.shape[0], k), dtype=np.int64)
@@ -837,7 +839,7 @@ class LSHIndex(BaseEstimator):
         B, n = qcodes.shape[0], self.n_samples_
         if m >= n:
             return np.broadcast_to(np.arange(n), (B, n)), None
-        if n > _SMALL_SCAN:
+        if n > _SMALL_SCAN and not _USE_KERNELS:
             return self._scan_long(qcodes, m, cap)
         if _USE_KERNELS:
             # counting selection over the integer distances: the same (distance, id) order as
