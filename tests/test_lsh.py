@@ -402,3 +402,81 @@ def test_compiled_kernels_give_the_numpy_search(seed: int, nbits: int, mode: dic
     for a, b in zip(compiled, numpy_only, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(hamming_distances(codes, codes[:7]), plain)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 300),
+    n_words=st.integers(1, 3),
+    bits=st.sampled_from([3, 8, 64]),
+    data=st.data(),
+)
+def test_counting_selection_equals_sorting_by_distance_then_id(
+    seed: int, n: int, n_words: int, bits: int, data: st.DataObject
+) -> None:
+    """The compiled counting selection (histogram of the integer distances, then one pass in id
+    order) returns the first ``c`` pairs of a stable sort by Hamming distance: ties by smaller
+    id, distances included; few set bits make many ties."""
+    pytest.importorskip("numba")
+    from emkit import _kernels
+
+    c = data.draw(st.integers(1, n))
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 1 << bits, size=(n, n_words), dtype=np.uint64)
+    queries = rng.integers(0, 1 << bits, size=(7, n_words), dtype=np.uint64)
+    ids, dist = _kernels.hamming_smallest(np.ascontiguousarray(codes.T), queries, 64 * n_words, c)
+    full = hamming_distances(queries, codes)  # (7, n)
+    order = np.argsort(full, axis=1, kind="stable")[:, :c]
+    np.testing.assert_array_equal(ids, order)
+    np.testing.assert_array_equal(dist, np.take_along_axis(full, order, axis=1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    nbits=st.sampled_from([1, 8, 63, 64, 100, 130]),
+    n_tables=st.integers(1, 3),
+    levels=st.sampled_from([6, 8]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_compiled_weight_planes_equal_numpy(
+    seed: int, nbits: int, n_tables: int, levels: int, dtype: type
+) -> None:
+    """The compiled bit planes of the asymmetric weights equal NumPy's passes, bit for bit, in
+    float32 and float64 (the rounding runs in the projections' dtype); a zero row included."""
+    pytest.importorskip("numba")
+    from emkit import _kernels
+    from emkit.lsh import pack_bits
+
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((5, n_tables * nbits)).astype(dtype)
+    z[0] = 0
+    absz = np.abs(z)
+    top = absz.max(axis=1, keepdims=True)
+    weights = np.rint(absz * ((1 << levels) - 1) / np.where(top > 0, top, 1)).astype(np.uint8)
+    planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
+    expected = pack_bits(planes.reshape(5, levels, n_tables, nbits)).reshape(5, levels, -1)
+    np.testing.assert_array_equal(_kernels.weight_planes(z, n_tables, nbits, levels), expected)
+
+
+@pytest.mark.parametrize("mode", [{}, {"asymmetric": False}, {"rerank": 30}])
+def test_compiled_counting_selection_gives_the_long_numpy_scan(
+    monkeypatch: pytest.MonkeyPatch, mode: dict
+) -> None:
+    """Above ``_SMALL_SCAN`` codes NumPy keeps the pairs under a sampled threshold first; the
+    compiled counting selection serves every size: same neighbours, order and distances."""
+    pytest.importorskip("numba")
+    import emkit.lsh as lsh
+
+    monkeypatch.setattr(lsh, "_SMALL_SCAN", 64)
+    X = clustered(600, 10, seed=3)
+    Q = X[:40] + 0.01
+    for nbits in (8, 24, 100):
+        index = LSHIndex(nbits, random_state=1, **mode).fit(X)
+        compiled = index.query(Q, 7)
+        monkeypatch.setattr(lsh, "_USE_KERNELS", False)
+        numpy_only = index.query(Q, 7)
+        monkeypatch.setattr(lsh, "_USE_KERNELS", True)
+        for a, b in zip(compiled, numpy_only, strict=True):
+            np.testing.assert_array_equal(a, b)

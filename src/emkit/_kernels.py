@@ -12,7 +12,14 @@ import importlib.util
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "asymmetric_scores", "hamming_keys", "nearest_accumulate"]
+__all__ = [
+    "HAVE_NUMBA",
+    "asymmetric_scores",
+    "hamming_keys",
+    "hamming_smallest",
+    "nearest_accumulate",
+    "weight_planes",
+]
 
 #: whether numba is installed (checked without importing it)
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -126,3 +133,69 @@ def nearest_accumulate(
     from emkit import _numba_kernels as nk
 
     return float(nk._nearest_accumulate(G, c2, X, w, labels, sums, counts))
+
+
+def hamming_smallest(
+    codes_by_word: np.ndarray, queries: np.ndarray, max_distance: int, c: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``c`` Hamming-nearest stored codes of each query, ascending by (distance, id).
+
+    A counting selection: one histogram of the integer distances per query finds the ``c``-th
+    smallest, and one pass in id order places the pairs at or under it.
+
+    Parameters
+    ----------
+    codes_by_word : ndarray of uint64 or uint32, shape (n_words, n)
+    queries : ndarray of uint64, shape (B, n_words)
+    max_distance : int
+        The largest possible distance (the bits per code).
+    c : int
+        At most ``n``.
+
+    Returns
+    -------
+    ids : ndarray of intp, shape (B, c)
+    distances : ndarray of int64, shape (B, c)
+    """
+    if not HAVE_NUMBA:  # pragma: no cover
+        raise RuntimeError("hamming_smallest needs numba: pip install numba")
+    from emkit import _numba_kernels as nk
+
+    B = queries.shape[0]
+    ids = np.empty((B, c), dtype=np.intp)
+    dist = np.empty((B, c), dtype=np.int64)
+    nk._hamming_smallest(
+        np.ascontiguousarray(codes_by_word),
+        np.ascontiguousarray(queries, dtype=np.uint64),
+        int(max_distance),
+        ids,
+        dist,
+    )
+    return ids, dist
+
+
+def weight_planes(z: np.ndarray, n_tables: int, nbits: int, levels: int) -> np.ndarray:
+    """Bit planes of each query's integer weights ``rint(|z| (2**levels - 1) / max|z|)``.
+
+    Parameters
+    ----------
+    z : ndarray of float32 or float64, shape (B, n_tables * nbits)
+        The queries' projections (the arithmetic runs in their dtype, as NumPy's).
+    n_tables, nbits : int
+    levels : int
+        Bits of the weights (at most 8).
+
+    Returns
+    -------
+    ndarray of uint64, shape (B, levels, n_tables * ceil(nbits / 64))
+        Bit ``j`` of table ``t`` of plane ``l`` is bit ``l`` of weight ``t * nbits + j``, packed
+        as :func:`emkit.lsh.pack_bits` packs codes.
+    """
+    if not HAVE_NUMBA:  # pragma: no cover
+        raise RuntimeError("weight_planes needs numba: pip install numba")
+    from emkit import _numba_kernels as nk
+
+    z = np.ascontiguousarray(z)
+    out = np.empty((z.shape[0], levels, n_tables * -(-nbits // 64)), dtype=np.uint64)
+    nk._weight_planes(z, int(n_tables), int(nbits), np.array([(1 << levels) - 1], z.dtype), out)
+    return out

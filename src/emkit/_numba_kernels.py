@@ -103,3 +103,81 @@ def _asymmetric_scores(
                     bits = _popcount64(differ & np.uint64(planes[b, level, w]))
                     total += bits << np.uint64(level)
             out[b, c] = total
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _hamming_smallest(
+    codes_by_word: np.ndarray,
+    queries: np.ndarray,
+    max_distance: int,
+    ids: np.ndarray,
+    dist: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    # counting selection: Hamming distances are integers in [0, max_distance], so a histogram
+    # gives the c-th smallest distance, and one pass in id order places every pair at or under
+    # it in (distance, id) order - no general selection or sort
+    n = codes_by_word.shape[1]
+    c = ids.shape[1]
+    total = np.empty(n, dtype=np.uint64)
+    counts = np.empty(max_distance + 2, dtype=np.int64)
+    keep = np.empty(n + 1, dtype=np.int64)
+    for b in range(queries.shape[0]):
+        _distances(codes_by_word, queries[b], total)
+        counts[:] = 0
+        for i in range(n):
+            counts[total[i]] += 1
+        # offsets: where each distance's first pair goes; bins from `last` on are cut
+        below = 0
+        last = max_distance + 1
+        for d in range(max_distance + 1):
+            k = counts[d]
+            counts[d] = below
+            below += k
+            if below >= c:
+                last = d
+                break
+        # branch-free compaction of the pairs at or under `last` (ids ascending), then their
+        # placement
+        found = 0
+        limit = np.uint64(last)
+        for i in range(n):
+            keep[found] = i
+            found += np.int64(total[i] <= limit)
+        for j in range(found):
+            i = keep[j]
+            d = total[i]
+            slot = counts[d]
+            if slot < c:
+                ids[b, slot] = i
+                dist[b, slot] = d
+                counts[d] = slot + 1
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _weight_planes(
+    z: np.ndarray, n_tables: int, nbits: int, full: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    # the NumPy passes' arithmetic in z's dtype (``full`` holds 2**levels - 1 in it):
+    # w = rint(|z| * full / max|z|), bit l of w into plane l's word; words built in registers
+    levels = out.shape[1]
+    n_words = out.shape[2] // n_tables
+    scale = full[0]
+    acc = np.zeros(levels, dtype=np.uint64)
+    for b in range(z.shape[0]):
+        top = abs(z[b, 0])
+        for j in range(1, z.shape[1]):
+            a = abs(z[b, j])
+            if a > top:
+                top = a
+        if not top > 0:
+            top = scale / scale  # one, in z's dtype
+        for t in range(n_tables):
+            for word in range(n_words):
+                acc[:] = 0
+                for j in range(word * 64, min(nbits, word * 64 + 64)):
+                    w = np.uint64(np.rint(abs(z[b, t * nbits + j]) * scale / top))
+                    bit = np.uint64(j - word * 64)
+                    for level in range(levels):
+                        acc[level] |= ((w >> np.uint64(level)) & np.uint64(1)) << bit
+                for level in range(levels):
+                    out[b, level, t * n_words + word] = acc[level]

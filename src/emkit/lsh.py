@@ -91,8 +91,9 @@ _ASYM_FACTOR = 4
 #: short list (ties by smaller id); 2 raised recall@10 on digits by at most 0.004 (32 bits)
 #: for 15-20 % more query time.
 _ASYM_TIES = 1
-#: Largest index whose scan selects over every code with ``np.partition``; above, a sampled
-#: threshold first keeps a few candidates per query.
+#: Largest index whose NumPy scan selects over every code with ``np.partition``; above, a
+#: sampled threshold first keeps a few candidates per query. (The compiled counting selection
+#: serves every size.)
 _SMALL_SCAN = 1 << 15
 #: Bits of the integer weights of the asymmetric distance (256 levels).
 _ASYM_LEVELS = 8
@@ -775,12 +776,13 @@ class LSHIndex(BaseEstimator):
         cap = min(n, _ASYM_TIES * short) if self.asymmetric else m
         # queries in blocks whose temporaries stay cache-sized: fresh large temporaries cost
         # more in page faults than the arithmetic on them
-        found_bytes = (
-            4 * n if not n_probes else 32 * n_probes * self.n_tables * max(64, n >> self.nbits)
-        )
+        if n_probes:
+            found_bytes = 32 * n_probes * self.n_tables * max(64, n >> self.nbits)
+        else:  # keys of every pair, or none with the compiled counting selection
+            found_bytes = 0 if _USE_KERNELS else 4 * n
         per_query = found_bytes + cap * (24 * n_words + 16) + m * self.vectors_[0].nbytes * 2
         block = max(1, min(Q.shape[0], _BLOCK_BYTES // per_query))
-        if n > _SMALL_SCAN and not n_probes:  # one byte or two per distance (_scan_long)
+        if n > _SMALL_SCAN and not n_probes and not _USE_KERNELS:  # bytes per distance
             block = max(1, min(Q.shape[0], _BLOCK_ELEMENTS // (n * n_words)))
         out_d = np.empty((Q.shape[0], k))
         out_i = np.empty((Q.shape[0], k), dtype=np.int64)
@@ -837,8 +839,20 @@ class LSHIndex(BaseEstimator):
         B, n = qcodes.shape[0], self.n_samples_
         if m >= n:
             return np.broadcast_to(np.arange(n), (B, n)), None
-        if n > _SMALL_SCAN:
+        if n > _SMALL_SCAN and not _USE_KERNELS:
             return self._scan_long(qcodes, m, cap)
+        if _USE_KERNELS:
+            # counting selection over the integer distances: the same (distance, id) order as
+            # the keys below, without writing and partitioning a key per pair
+            ids, ham = _kernels.hamming_smallest(
+                self._codes_by_word, qcodes, self.nbits * self.n_tables, cap
+            )
+            if cap == m:
+                return ids, None
+            valid = ham <= ham[:, m - 1, None]
+            width = int(valid.sum(axis=1).max())
+            ids, valid = ids[:, :width], valid[:, :width]
+            return ids, (None if valid.all() else valid)
         shift, dtype = self._key_shift, self._key_ids.dtype.type
         # one unsigned key per pair, (distance << shift) | id: the cap smallest keys are the cap
         # Hamming-nearest codes, ties by smaller id, whatever the selection algorithm
@@ -933,16 +947,15 @@ class LSHIndex(BaseEstimator):
         ndarray of uint32, shape (B, C)
         """
         B, n_words = qcodes.shape
+        if _USE_KERNELS:  # the weights' bit planes in one compiled pass
+            planes = _kernels.weight_planes(z, self.n_tables, self.nbits, levels)
+            return _kernels.asymmetric_scores(self.codes_, qcodes, planes, ids)
         absz = np.abs(z)
         top = absz.max(axis=1, keepdims=True)
         weights = np.rint(absz * ((1 << levels) - 1) / np.where(top > 0, top, 1))
         weights = weights.astype(np.uint8)  # (B, nbits * n_tables)
         planes = (weights[:, None, :] >> np.arange(levels, dtype=np.uint8)[:, None]) & 1
         planes = pack_bits(planes.reshape(B, levels, self.n_tables, self.nbits))
-        if _USE_KERNELS:
-            return _kernels.asymmetric_scores(
-                self.codes_, qcodes, planes.reshape(B, levels, n_words), ids
-            )
         # word-major (n_words, B, C): sums over words add whole contiguous slices; blocks of
         # queries small enough for the cache
         planes = planes.reshape(B, levels, n_words).transpose(1, 2, 0)[:, :, :, None]
