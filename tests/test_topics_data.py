@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emkit.models import MultinomialMixture
+from emkit.models import MultinomialMixture, labelled_loo_accuracy
 from emkit.text import (
     coherence_npmi,
     coherence_umass,
@@ -33,15 +33,13 @@ pytestmark = pytest.mark.skipif(
 GENSIM_LDA = {"reuters_lda": (-2.466, 0.185), "lee": (-2.483, 0.119)}
 
 
-def _newsgroups() -> tuple[object, np.ndarray]:
+def _newsgroups(min_df: int = 3) -> tuple[object, np.ndarray]:
     corpus = load_corpus(
         DATA / "mini_newsgroup" / "mini_newsgroup.jsonl",
         label_field="label",
         strip_headers=True,
         stop_words="english",
-        # words in only two posts are mostly a post and a reply quoting it: they tie the pair
-        # together instead of naming a topic (with min_df=2 semi-supervised accuracy is 0.92)
-        min_df=3,
+        min_df=min_df,
         drop_empty=True,  # one post has an empty body
     )
     assert corpus.labels is not None
@@ -58,21 +56,34 @@ def test_mini_newsgroup_unsupervised_accuracy() -> None:
 def test_mini_newsgroup_semi_supervised_accuracy() -> None:
     """10 labelled posts per class, over 10 random draws of them (not one lucky draw).
 
-    Measured: 0.965 0.97 0.975 0.965 0.96 0.96 0.97 0.965 0.96 0.96 (mean 0.965) with the
-    default start (k-means on tf-idf, clusters named by the labelled posts, 10 restarts);
-    Nigam et al.'s naive-Bayes start reaches 0.93 on average on the same draws.
+    The vocabulary cut-off (``min_df`` in 1, 2, 3, 5) is chosen per draw by leave-one-out
+    accuracy on the 20 labelled posts alone (ties go to the larger cut-off), so no held-out
+    label steers it. Accuracy is measured on the 179 unlabelled posts. Measured: mean 0.953;
+    8 draws choose min_df 3 or 5 (0.96-0.975), 2 choose min_df=2 (0.905, 0.916).
     """
-    corpus, labels = _newsgroups()
+    cutoffs = (1, 2, 3, 5)
+    corpora = {md: _newsgroups(md)[0] for md in cutoffs}
+    # the same posts in every vocabulary (drop_empty may drop different ones)
+    common = set.intersection(*(set(c.doc_ids) for c in corpora.values()))  # type: ignore[attr-defined]
+    X = {}
+    for md, c in corpora.items():
+        keep = np.array([d in common for d in c.doc_ids])  # type: ignore[attr-defined]
+        X[md] = c.X[keep]  # type: ignore[attr-defined]
+        labels = c.labels[keep].astype(int)  # type: ignore[attr-defined]
     accuracies = []
     for draw in range(10):
         rng = np.random.RandomState(draw)
         partial = np.full(labels.shape, -1)
         for c in (0, 1):
             partial[rng.choice(np.flatnonzero(labels == c), 10, replace=False)] = c
-        model = MultinomialMixture(2, random_state=0).fit(corpus.X, labels=partial)  # type: ignore[attr-defined]
-        accuracies.append(np.mean(model.predict(corpus.X) == labels))  # type: ignore[attr-defined]
-    assert np.mean(accuracies) >= 0.95, accuracies
-    assert min(accuracies) >= 0.94, accuracies
+        probe = MultinomialMixture(2, random_state=0, n_init=3)
+        loo = {md: labelled_loo_accuracy(probe, X[md], partial) for md in cutoffs}
+        best = max(cutoffs, key=lambda md: (loo[md], md))
+        model = MultinomialMixture(2, random_state=0).fit(X[best], labels=partial)
+        unlabelled = partial < 0
+        accuracies.append(np.mean(model.predict(X[best])[unlabelled] == labels[unlabelled]))
+    assert np.mean(accuracies) >= 0.94, accuracies
+    assert min(accuracies) >= 0.88, accuracies
 
 
 @pytest.mark.parametrize("name", ["reuters_lda", "lee"])

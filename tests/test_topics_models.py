@@ -21,7 +21,7 @@ from emkit import (
     StreamExecutor,
     load,
 )
-from emkit.models import PLSA, MultinomialMixture
+from emkit.models import PLSA, MultinomialMixture, labelled_loo_accuracy
 from emkit.models.plsa import plsa_kl_divergence_offset
 from emkit.sources import as_source
 
@@ -424,3 +424,21 @@ def test_semi_supervised_starts_keep_labelled_documents_in_their_topic(init: str
         model.fit(X, labels=partial)
     start = model.predict(X)
     np.testing.assert_array_equal(start[:6], labels[:6])
+
+
+def test_labelled_loo_accuracy_scores_the_labels_against_the_content() -> None:
+    """Perfect on consistent labels; a mislabelled document is the one miss when it is left out."""
+    X, y = _corpus(3, n=60, k=2)
+    partial = np.full(y.shape, -1)
+    picked = np.concatenate([np.flatnonzero(y == c)[:4] for c in (0, 1)])
+    partial[picked] = y[picked]
+    model = MultinomialMixture(2, random_state=0, n_init=2)
+    assert labelled_loo_accuracy(model, X, partial) == 1.0
+
+    wrong = partial.copy()
+    wrong[picked[0]] = 1 - y[picked[0]]  # a topic-0 document labelled 1
+    assert labelled_loo_accuracy(model, X, wrong) == 7 / 8
+    assert labelled_loo_accuracy(model, X.toarray(), wrong) == 7 / 8
+
+    with pytest.raises(DataError, match="at least one labelled document"):
+        labelled_loo_accuracy(model, X, np.full(y.shape, -1))

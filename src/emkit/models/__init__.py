@@ -4,7 +4,11 @@ from emkit.models.bernoulli import BernoulliMixture
 from emkit.models.binomial import BinomialMixture, BinomialParams
 from emkit.models.gaussian import DegenerateComponentWarning, GaussianMixture, GaussianParams
 from emkit.models.kmeans import KMeans, KMeansParams
-from emkit.models.multinomial import MultinomialMixture, MultinomialParams
+from emkit.models.multinomial import (
+    MultinomialMixture,
+    MultinomialParams,
+    labelled_loo_accuracy,
+)
 from emkit.models.plsa import PLSA, PLSAParams
 
 __all__ = [
@@ -20,4 +24,5 @@ __all__ = [
     "MultinomialMixture",
     "MultinomialParams",
     "PLSAParams",
+    "labelled_loo_accuracy",
 ]
