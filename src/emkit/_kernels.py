@@ -17,7 +17,7 @@ __all__ = [
     "asymmetric_scores",
     "hamming_keys",
     "hamming_smallest",
-    "nearest_accumulate",
+    "lloyd_pass",
     "weight_planes",
 ]
 
@@ -96,43 +96,62 @@ def asymmetric_scores(
     return out
 
 
-def nearest_accumulate(
-    G: np.ndarray,
-    c2: np.ndarray,
+def lloyd_pass(
     X: np.ndarray,
-    w: np.ndarray,
+    AT: np.ndarray,
+    c2: np.ndarray,
     labels: np.ndarray,
-    sums: np.ndarray,
-    counts: np.ndarray,
+    *,
+    w: np.ndarray | None = None,
+    sums: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
+    nearest: np.ndarray | None = None,
 ) -> float:
-    """Lloyd's step on rows whose cross terms are known: in one pass, each row's nearest centre,
-    its weighted sum into that centre's sums and count, and the weighted inertia.
+    """Each row's nearest centre, and either Lloyd's sums or the distances, in one compiled pass.
+
+    Rows go in chunks that keep their ``(K, chunk)`` block of cross terms in cache: one GEMM
+    (BLAS) per chunk, then an arg-min vectorised across rows, then the chunk's sums or
+    distances. With ``sums`` (Lloyd's step) the weighted sums, counts and inertia are
+    accumulated; without, ``nearest`` receives ``min_k (G[k, i] + c2[k])``.
 
     Parameters
     ----------
-    G : ndarray of shape (m, K)
-        ``X @ A`` with ``A = -2 C^T`` (the centres' cross terms, from a GEMM).
-    c2 : ndarray of shape (K,)
-        ``|C_k|^2``, so that ``|x - C_k|^2 = |x|^2 + G[i, k] + c2[k]``.
-    X : ndarray of shape (m, d)
-    w : ndarray of float64, shape (m,)
-    labels : ndarray of intp, shape (m,)
-        Receives the nearest centre of each row (the first of equal distances).
-    sums : ndarray of float64, shape (K, d)
-        Incremented by ``w_i X_i`` at each row's label.
-    counts : ndarray of float64, shape (K,)
-        Incremented by ``w_i`` at each row's label.
+    X : ndarray of shape (n, d), float32 or float64, C-contiguous
+    AT : ndarray of shape (K, d), X's dtype, C-contiguous
+        ``-2 C`` (the centres' cross terms: ``G = AT @ X.T``).
+    c2 : ndarray of shape (K,), X's dtype
+        ``|C_k|^2``, so that ``|x - C_k|^2 = |x|^2 + G[k, i] + c2[k]``.
+    labels : ndarray of intp, shape (n,)
+        Receives the nearest centre of each row (the first of equal distances, as np.argmin).
+    w : ndarray of float64, shape (n,), optional
+        Row weights (with ``sums``).
+    sums, counts : ndarray of float64, shapes (K, d) and (K,), optional
+        Incremented by ``w_i X_i`` and ``w_i`` at each row's label.
+    nearest : ndarray of shape (n,), X's dtype, optional
+        Receives ``min_k (G[k, i] + c2[k])`` (without ``sums``).
 
     Returns
     -------
     float
-        ``sum_i w_i min_k |x_i - C_k|^2`` (each distance clipped at 0).
+        With ``sums``: ``sum_i w_i min_k |x_i - C_k|^2`` (each distance clipped at 0); else 0.
     """
     if not HAVE_NUMBA:  # pragma: no cover
-        raise RuntimeError("nearest_accumulate needs numba: pip install numba")
+        raise RuntimeError("lloyd_pass needs numba: pip install numba")
     from emkit import _numba_kernels as nk
 
-    return float(nk._nearest_accumulate(G, c2, X, w, labels, sums, counts))
+    K = AT.shape[0]
+    # chunks of about 128 KiB of cross terms (L2), not so thin that the GEMM starves
+    step = int(max(64, min(512, 2**17 // (X.dtype.itemsize * max(K, 1)))))
+    lab = np.empty(step, dtype=np.int32 if X.dtype.itemsize == 4 else np.int64)
+    if sums is None:
+        no_sums = np.zeros((0, X.shape[1]))
+        out = nearest if nearest is not None else np.empty(X.shape[0], dtype=X.dtype)
+        nk._lloyd_pass(X, AT, c2, np.zeros(0), lab, labels, out, no_sums, np.zeros(0))
+        return 0.0
+    if w is None or counts is None:
+        raise TypeError("lloyd_pass with sums needs w and counts")
+    none = np.empty(0, dtype=X.dtype)
+    return float(nk._lloyd_pass(X, AT, c2, w, lab, labels, none, sums, counts))
 
 
 def hamming_smallest(

@@ -56,34 +56,98 @@ def _hamming_keys(
 
 
 @njit(cache=True, nogil=True, boundscheck=False, fastmath=True)
-def _nearest_accumulate(
-    G: np.ndarray,
-    c2: np.ndarray,
+def _argmin_columns(
+    G: np.ndarray, c2: np.ndarray, labels: np.ndarray, best: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    # column by column, so that the rows are SIMD lanes: a running minimum and its index per
+    # row, four centres per sweep (one load and store of the running state per four). The state
+    # is written back whole: a store only where it changed becomes a masked store, which is
+    # slow on x86 (LLVM does that to ``best[i] = v if v < b else b``). Strict ``<`` keeps the
+    # first of equal minima, as np.argmin.
+    K, m = G.shape
+    c = c2[0]
+    for i in range(m):
+        best[i] = G[0, i] + c
+        labels[i] = 0
+    k = 1
+    while k + 3 < K:
+        c0 = c2[k]
+        c1 = c2[k + 1]
+        c2_ = c2[k + 2]
+        c3 = c2[k + 3]
+        for i in range(m):
+            b = best[i]
+            lab = labels[i]
+            v = G[k, i] + c0
+            lab = k if v < b else lab
+            b = min(v, b)
+            v = G[k + 1, i] + c1
+            lab = k + 1 if v < b else lab
+            b = min(v, b)
+            v = G[k + 2, i] + c2_
+            lab = k + 2 if v < b else lab
+            b = min(v, b)
+            v = G[k + 3, i] + c3
+            lab = k + 3 if v < b else lab
+            b = min(v, b)
+            best[i] = b
+            labels[i] = lab
+        k += 4
+    while k < K:
+        c = c2[k]
+        for i in range(m):
+            b = best[i]
+            lab = labels[i]
+            v = G[k, i] + c
+            labels[i] = k if v < b else lab
+            best[i] = min(v, b)
+        k += 1
+
+
+@njit(cache=True, nogil=True, boundscheck=False, fastmath=True)
+def _lloyd_pass(
     X: np.ndarray,
+    AT: np.ndarray,
+    c2: np.ndarray,
     w: np.ndarray,
+    lab: np.ndarray,
     labels: np.ndarray,
+    nearest: np.ndarray,
     sums: np.ndarray,
     counts: np.ndarray,
 ) -> float:  # pragma: no cover - compiled
-    K = G.shape[1]
+    # per chunk of ``lab.size`` rows: the cross terms as one GEMM (BLAS), transposed so that
+    # the arg-min runs along contiguous rows of it, then the chunk's labels and either its sums
+    # or its distances. Everything stays in cache; no Python between chunks. ``lab`` (scratch)
+    # has X's item size, so that labels and distances fill the same SIMD lanes.
+    n, d = X.shape
+    K = AT.shape[0]
+    step = lab.shape[0]
+    accumulate = sums.shape[0] > 0
+    buffer = np.empty(K * step, dtype=X.dtype)
+    best = np.empty(step, dtype=X.dtype)
     inertia = 0.0
-    for i in range(G.shape[0]):
-        best = G[i, 0] + c2[0]
-        label = 0
-        for k in range(1, K):
-            value = G[i, k] + c2[k]
-            if value < best:  # the first of equal minima, as np.argmin
-                best = value
-                label = k
-        labels[i] = label
-        weight = w[i]
-        counts[label] += weight
-        norm = 0.0
-        for j in range(X.shape[1]):
-            x = X[i, j]
-            sums[label, j] += weight * x
-            norm += x * x
-        inertia += weight * max(best + norm, 0.0)
+    for t in range(0, n, step):
+        m = min(step, n - t)
+        G = buffer[: K * m].reshape((K, m))
+        np.dot(AT, X[t : t + m].T, G)
+        _argmin_columns(G, c2, lab[:m], best[:m])
+        if accumulate:
+            for i in range(m):
+                label = lab[i]
+                labels[t + i] = label
+                weight = w[t + i]
+                counts[label] += weight
+                norm = 0.0
+                for j in range(d):
+                    x = X[t + i, j]
+                    sums[label, j] += weight * x
+                    norm += x * x
+                inertia += weight * max(best[i] + norm, 0.0)
+        else:
+            for i in range(m):
+                labels[t + i] = lab[i]
+                nearest[t + i] = best[i]
     return inertia
 
 

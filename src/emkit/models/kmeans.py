@@ -88,6 +88,8 @@ class _Frame:
     shift: np.ndarray | None
     A: np.ndarray
     c2: np.ndarray
+    #: ``A`` transposed, C-contiguous: the compiled pass's GEMM gives ``(K, rows)`` blocks
+    AT: np.ndarray
 
     @staticmethod
     def of(params: KMeansParams, dtype: Any) -> _Frame:
@@ -95,11 +97,8 @@ class _Frame:
         shift = _shift(C)
         kept = shift.astype(dtype) if np.any(shift) else None
         Cc = C - shift
-        return _Frame(
-            kept,
-            np.ascontiguousarray(-2.0 * Cc.T, dtype=dtype),
-            np.asarray(sq_rows(Cc), dtype=dtype),
-        )
+        AT = np.ascontiguousarray(-2.0 * Cc, dtype=dtype)
+        return _Frame(kept, np.ascontiguousarray(AT.T), np.asarray(sq_rows(Cc), dtype=dtype), AT)
 
     def rows(self, X: np.ndarray) -> np.ndarray:
         """``X - shift`` (``X`` itself, without a copy, when there is no shift)."""
@@ -119,22 +118,16 @@ class _Frame:
         counts: np.ndarray,
     ) -> float:
         """:meth:`nearest` fused with the M-step's sums (numba): the weighted inertia."""
-        n = Xs.shape[0]
-        K = self.A.shape[1]
-        step = _chunk_rows(K, Xs.dtype.itemsize)
-        G = np.empty((min(step, n), K), dtype=Xs.dtype)
-        inertia = 0.0
-        for t in range(0, n, step):
-            m = min(step, n - t)
-            g = np.matmul(Xs[t : t + m], self.A, out=G[:m])
-            inertia += _kernels.nearest_accumulate(
-                g, self.c2, Xs[t : t + m], w[t : t + m], labels[t : t + m], sums, counts
-            )
-        return inertia
+        return _kernels.lloyd_pass(
+            np.ascontiguousarray(Xs), self.AT, self.c2, labels, w=w, sums=sums, counts=counts
+        )
 
     def nearest(self, Xs: np.ndarray, labels: np.ndarray, best: np.ndarray | None) -> None:
         """Label of the nearest centre of each row of ``Xs`` (already shifted), chunk by chunk,
         and with ``best`` the nearest squared distance less ``|x - shift|^2``."""
+        if _USE_KERNELS:
+            _kernels.lloyd_pass(np.ascontiguousarray(Xs), self.AT, self.c2, labels, nearest=best)
+            return
         n = Xs.shape[0]
         K = self.A.shape[1]
         step = _chunk_rows(K, Xs.dtype.itemsize)
