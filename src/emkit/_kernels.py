@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "HAVE_NUMBA",
     "asymmetric_scores",
+    "gauss_soft_whitened",
     "hamming_keys",
     "hamming_smallest",
     "lloyd_pass",
@@ -152,6 +153,37 @@ def lloyd_pass(
         raise TypeError("lloyd_pass with sums needs w and counts")
     none = np.empty(0, dtype=X.dtype)
     return float(nk._lloyd_pass(X, AT, c2, w, lab, labels, none, sums, counts))
+
+
+def gauss_soft_whitened(Y: np.ndarray, const: np.ndarray, w: np.ndarray, nk: np.ndarray) -> float:
+    """Soft E-step of full-covariance Gaussians on whitened rows, in one pass (in place).
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, K, d + 1), float32 or float64, C-contiguous
+        ``Y[i, k] = [(x_i - mu_k) L_k, 1]`` (``L_k`` the precision's Cholesky factor). On return
+        each ``Y[i, k]`` is scaled by ``sqrt(w_i r_ik)``, its last entry being that root, so that
+        ``Y[:, k].T @ Y[:, k]`` holds component k's weighted second moments, first moments and
+        ``n_k``.
+    const : ndarray of float64, shape (K,)
+        ``log w_k + log det L_k - d/2 log(2 pi)``.
+    w : ndarray of shape (n,)
+        Row weights.
+    nk : ndarray of float64, shape (K,)
+        Incremented by ``sum_i w_i r_ik``.
+
+    Returns
+    -------
+    float
+        ``sum_i w_i log sum_k exp(log p(x_i, k))``. Responsibilities below ``1e-304`` of the
+        largest are 0 (subnormal ones would slow every later product many times).
+    """
+    if not HAVE_NUMBA:  # pragma: no cover
+        raise RuntimeError("gauss_soft_whitened needs numba: pip install numba")
+    from emkit import _numba_kernels as nk_
+
+    weight = np.ascontiguousarray(w, dtype=np.float64)
+    return float(nk_._gauss_soft_whitened(Y, np.ascontiguousarray(const), weight, nk))
 
 
 def hamming_smallest(

@@ -25,6 +25,7 @@ statistics of each block are summed in float64 whatever the dtype of X.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from emkit import _kernels
 from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
@@ -51,6 +53,9 @@ __all__ = [
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+#: soft full-covariance E-steps take the compiled pass (monkeypatched off in tests)
+_USE_KERNELS = _kernels.HAVE_NUMBA
 
 
 class DegenerateComponentWarning(UserWarning):
@@ -116,13 +121,22 @@ def _full_prepare(params: GaussianParams, shift: np.ndarray, dtype: Any) -> tupl
 _EMPTY = np.empty(0)
 
 
-def _full_log_gauss(Xc: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
+def _full_whitened(Xc: np.ndarray, p: _Prepared, out: np.ndarray | None = None) -> np.ndarray:
+    """``Y[i, k] = [(x_i - mu_k) L_k, 1]``, shape (n, K, d + 1): one GEMM (into ``out``, flat,
+    when given)."""
     n, d = Xc.shape
     K = p.log_const.shape[0]
     Xa = np.empty((n, d + 1), dtype=Xc.dtype)
     Xa[:, :d] = Xc
     Xa[:, d] = 1.0
-    Y = (Xa @ p.a).reshape(n, K, d + 1)
+    if out is None:
+        return (Xa @ p.a).reshape(n, K, d + 1)
+    Y = out[: n * K * (d + 1)].reshape(n, K * (d + 1))
+    return np.matmul(Xa, p.a, out=Y).reshape(n, K, d + 1)
+
+
+def _full_log_gauss(Xc: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
+    Y = _full_whitened(Xc, p)
     maha = np.einsum("nkd,nkd->nk", Y, Y)
     maha -= 1.0  # the column of ones
     return maha, Y
@@ -134,6 +148,27 @@ def _full_accumulate(
     # W_aug[k] = sum_i r_ik [y_ik, 1]^T [y_ik, 1]: second moments, first moments and n_k
     RY = resp[:, :, None] * Y
     return {"W": np.matmul(RY.transpose(1, 2, 0), Y.transpose(1, 0, 2))}
+
+
+_scratch = threading.local()
+
+
+def _full_soft_block(Xc: np.ndarray, w: np.ndarray, p: _Prepared) -> _Partial:
+    """A soft E-step's statistics of a block in three passes (numba): the whitening GEMM, one
+    compiled pass (Mahalanobis terms, posterior, rows scaled by ``sqrt(w_i r_ik)``), and the
+    moments ``Y_k^T Y_k`` (a GEMM per component) of the scaled rows."""
+    size = Xc.shape[0] * p.a.shape[1]
+    buffer = getattr(_scratch, "buffer", None)
+    if buffer is None or buffer.size < size or buffer.dtype != Xc.dtype:
+        # one per thread, reused: a fresh (block, K, d + 1) array per block costs page faults
+        # that the two threads then take in turn
+        buffer = _scratch.buffer = np.empty(size, dtype=Xc.dtype)
+    Y = _full_whitened(Xc, p, buffer)
+    nk = np.zeros(Y.shape[1])
+    const = np.asarray(p.log_const, dtype=np.float64) + p.log_weights
+    loglik = _kernels.gauss_soft_whitened(Y, const, w, nk)
+    W = np.matmul(Y.transpose(1, 2, 0), Y.transpose(1, 0, 2))
+    return _Partial(loglik, {"W": np.asarray(W, dtype=np.float64), "nk": nk})
 
 
 def _full_m_step(
@@ -821,9 +856,13 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         kind = self._kind
         step = _block_rows(K, d, self.covariance_type)
 
+        fused = _USE_KERNELS and self.covariance_type == "full" and not ctx.hard
+
         def block(s: int) -> _Partial:
             Xc = X[s : s + step] - p.shift
             w = weight[s : s + step]
+            if fused:
+                return _full_soft_block(Xc, w, p)
             maha, aux = kind.log_gauss(Xc, p)
             log_joint = maha
             log_joint *= -0.5
