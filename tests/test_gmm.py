@@ -382,13 +382,14 @@ def test_compiled_exp_matches_numpy() -> None:
 
 
 @quiet
+@pytest.mark.parametrize("cov", TYPES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_compiled_full_e_step_gives_the_numpy_step(
-    dtype: Any, monkeypatch: pytest.MonkeyPatch
+def test_compiled_e_step_gives_the_numpy_step(
+    cov: str, dtype: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The compiled soft E-step (whitening GEMM, one pass for the posterior, moments of the
-    rows scaled by sqrt(w r)) gives NumPy's fit, with weights and a far-away component whose
-    responsibilities underflow."""
+    """The compiled soft E-steps (full: whitening GEMM, one pass for the posterior, moments of
+    the rows scaled by sqrt(w r); other types: one pass for the posterior) give NumPy's fit,
+    with weights and a far-away component whose responsibilities underflow."""
     pytest.importorskip("numba")
     from emkit.models import gaussian as gaussian_module
 
@@ -396,7 +397,7 @@ def test_compiled_full_e_step_gives_the_numpy_step(
     X = np.concatenate([rng.normal(size=(300, 4)), rng.normal(size=(300, 4)) + 6.0])
     X = np.concatenate([X, rng.normal(size=(20, 4)) + 60.0]).astype(dtype)
     w = rng.uniform(0.5, 2.0, len(X))
-    kw = {"covariance_type": "full", "max_iter": 30, "tol": 0.0, "random_state": 0}
+    kw = {"covariance_type": cov, "max_iter": 30, "tol": 0.0, "random_state": 0}
     compiled = GaussianMixture(3, **kw).fit(X, sample_weight=w)
     monkeypatch.setattr(gaussian_module, "_USE_KERNELS", False)
     numpy_only = GaussianMixture(3, **kw).fit(X, sample_weight=w)

@@ -19,6 +19,7 @@ __all__ = [
     "hamming_keys",
     "hamming_smallest",
     "lloyd_pass",
+    "soft_posterior",
     "weight_planes",
 ]
 
@@ -153,6 +154,32 @@ def lloyd_pass(
         raise TypeError("lloyd_pass with sums needs w and counts")
     none = np.empty(0, dtype=X.dtype)
     return float(nk._lloyd_pass(X, AT, c2, w, lab, labels, none, sums, counts))
+
+
+def soft_posterior(log_joint: np.ndarray, w: np.ndarray, nk: np.ndarray) -> float:
+    """Soft posterior in place: ``log_joint`` becomes the weighted responsibilities.
+
+    Parameters
+    ----------
+    log_joint : ndarray of shape (n, K), float32 or float64, C-contiguous
+        ``log p(x_i, k)``; on return ``w_i p(k | x_i)`` (0 where under ``1e-304`` of the row's
+        largest term: subnormal values would slow every later product).
+    w : ndarray of shape (n,)
+        Row weights.
+    nk : ndarray of float64, shape (K,)
+        Incremented by the column sums of the result.
+
+    Returns
+    -------
+    float
+        ``sum_i w_i log sum_k p(x_i, k)``.
+    """
+    if not HAVE_NUMBA:  # pragma: no cover
+        raise RuntimeError("soft_posterior needs numba: pip install numba")
+    from emkit import _numba_kernels as nk_
+
+    weight = np.ascontiguousarray(w, dtype=np.float64)
+    return float(nk_._soft_posterior(log_joint, weight, nk))
 
 
 def gauss_soft_whitened(Y: np.ndarray, const: np.ndarray, w: np.ndarray, nk: np.ndarray) -> float:

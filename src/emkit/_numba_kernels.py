@@ -99,6 +99,29 @@ def _exp_nonpositive_array(x: np.ndarray, out: np.ndarray) -> None:  # pragma: n
 
 
 @njit(cache=True, nogil=True, boundscheck=False, fastmath=_FINITE_SAFE)
+def _soft_posterior(L: np.ndarray, w: np.ndarray, nk: np.ndarray) -> float:  # pragma: no cover
+    # in place: log joints -> weighted responsibilities w_i r_ik; returns sum_i w_i log p(x_i)
+    n, K = L.shape
+    loglik = 0.0
+    for i in range(n):
+        top = np.float64(L[i, 0])
+        for k in range(1, K):
+            top = max(top, np.float64(L[i, k]))
+        total = 0.0
+        for k in range(K):
+            p = _exp_nonpositive(np.float64(L[i, k]) - top)
+            L[i, k] = p
+            total += p
+        loglik += w[i] * (math.log(total) + top)
+        scale = w[i] / total
+        for k in range(K):
+            r = L[i, k] * scale
+            L[i, k] = r
+            nk[k] += r
+    return loglik
+
+
+@njit(cache=True, nogil=True, boundscheck=False, fastmath=_FINITE_SAFE)
 def _gauss_soft_whitened(
     Y: np.ndarray, const: np.ndarray, w: np.ndarray, nk: np.ndarray
 ) -> float:  # pragma: no cover - compiled

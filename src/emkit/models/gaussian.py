@@ -54,7 +54,7 @@ __all__ = [
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
-#: soft full-covariance E-steps take the compiled pass (monkeypatched off in tests)
+#: soft E-steps take the compiled passes (monkeypatched off in tests)
 _USE_KERNELS = _kernels.HAVE_NUMBA
 
 
@@ -867,6 +867,12 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
             log_joint = maha
             log_joint *= -0.5
             log_joint += p.log_const + p.log_weights
+            if _USE_KERNELS and not ctx.hard:  # one compiled pass, no subnormal responsibilities
+                nk = np.zeros(K)
+                loglik = _kernels.soft_posterior(log_joint, w, nk)
+                stats = _as_float64(kind.accumulate(Xc, log_joint, aux, p))
+                stats["nk"] = nk
+                return _Partial(loglik, stats)
             resp, log_norm = _posterior(log_joint, ctx)
             resp *= w[:, None]
             stats = kind.accumulate(Xc, resp, aux, p)
