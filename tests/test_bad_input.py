@@ -116,3 +116,19 @@ def test_loading_garbage_is_a_clear_error(tmp_path: object) -> None:
         load(path)
     with pytest.raises(DataError, match="cannot read model file"):
         load(Path(str(tmp_path)) / "missing.json")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("model", ["gmm", "kmeans"])
+def test_values_whose_squares_overflow_are_named(model: str, dtype: type) -> None:
+    """Squared distances of such values overflow to infinity: a clear DataError up front, not
+    an unrelated failure deep in the fit (an infinite k-means tol, a non-finite covariance)."""
+    from emkit.models import GaussianMixture, KMeans
+
+    X = np.random.default_rng(0).normal(size=(40, 2)).astype(dtype)
+    big = X.copy()
+    big[3, 1] = -1e200 if dtype == np.float64 else -1e30
+    est = GaussianMixture(2, random_state=0) if model == "gmm" else KMeans(2, random_state=0)
+    with pytest.raises(DataError, match="squares overflow"):
+        est.fit(big)
+    est.fit(X * (1e100 if dtype == np.float64 else 1e15))  # large but safe: fits

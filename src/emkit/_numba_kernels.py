@@ -53,7 +53,9 @@ _float64_to_bits: Any = intrinsic(_float64_to_bits_typing)
 _ROUND = 6755399441055744.0
 
 #: fast-math flags that keep infinities and NaN meaningful (no ``nnan`` / ``ninf``) and the
-#: order of additions (no ``reassoc``: Cody-Waite's two-part reduction must not be merged)
+#: order of additions (no ``reassoc``: Cody-Waite's two-part reduction must not be merged).
+#: With ``error_model="numpy"`` a row whose terms are all -inf gives a NaN objective, which the
+#: engine reports, instead of a ZeroDivisionError from inside the kernel.
 _FINITE_SAFE = {"nsz", "arcp", "contract"}
 
 #: below this, exp(x) < 1e-304 is returned as 0: a responsibility that small never matters,
@@ -98,7 +100,7 @@ def _exp_nonpositive_array(x: np.ndarray, out: np.ndarray) -> None:  # pragma: n
         out[i] = _exp_nonpositive(x[i])
 
 
-@njit(cache=True, nogil=True, boundscheck=False, fastmath=_FINITE_SAFE)
+@njit(cache=True, nogil=True, boundscheck=False, fastmath=_FINITE_SAFE, error_model="numpy")
 def _soft_posterior(L: np.ndarray, w: np.ndarray, nk: np.ndarray) -> float:  # pragma: no cover
     # in place: log joints -> weighted responsibilities w_i r_ik; returns sum_i w_i log p(x_i)
     n, K = L.shape
@@ -121,7 +123,7 @@ def _soft_posterior(L: np.ndarray, w: np.ndarray, nk: np.ndarray) -> float:  # p
     return loglik
 
 
-@njit(cache=True, nogil=True, boundscheck=False, fastmath=_FINITE_SAFE)
+@njit(cache=True, nogil=True, boundscheck=False, fastmath=_FINITE_SAFE, error_model="numpy")
 def _gauss_soft_whitened(
     Y: np.ndarray, const: np.ndarray, w: np.ndarray, nk: np.ndarray
 ) -> float:  # pragma: no cover - compiled

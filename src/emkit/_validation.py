@@ -14,6 +14,7 @@ from emkit.exceptions import DataError, ParameterError
 __all__ = [
     "Constraint",
     "check_sample_weight",
+    "check_squares_finite",
     "interval",
     "one_of",
     "validate_params",
@@ -108,3 +109,23 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.nd
     if n_samples and not np.any(weight > 0):
         raise DataError("sample_weight is zero for every sample: there is nothing to fit")
     return np.asarray(weight)
+
+
+def check_squares_finite(X: np.ndarray, what: str = "X") -> np.ndarray:
+    """``X`` itself, after checking that sums of squares of its rows cannot overflow.
+
+    Distances and variances square the data: values beyond ``sqrt(max / (4 d))`` of the dtype
+    (about 3e153 / sqrt(d) in float64, 9e18 / sqrt(d) in float32) would overflow to infinity and
+    surface later as an unrelated error.
+    """
+    if X.size == 0 or X.dtype.kind != "f":
+        return X
+    limit = float(np.sqrt(np.finfo(X.dtype).max / (4.0 * max(1, X.shape[-1]))))
+    top = max(float(np.max(X)), -float(np.min(X)))
+    if top > limit:
+        raise DataError(
+            f"{what} has values up to {top:.3g} in absolute value: their squares overflow "
+            f"{X.dtype} (limit {limit:.3g} for {X.shape[-1]} features). Rescale the data "
+            "(divide by a constant) before fitting."
+        )
+    return X

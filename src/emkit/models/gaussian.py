@@ -35,7 +35,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from emkit import _kernels
-from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
+from emkit._validation import ARRAY, NONE, Constraint, check_squares_finite, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
@@ -601,7 +601,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         X = validate_data(
             self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1
         )
-        return (np.asarray(X),)
+        return (check_squares_finite(np.asarray(X)),)
 
     @property
     def _kind(self) -> _CovarianceKind:

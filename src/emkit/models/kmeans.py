@@ -18,7 +18,7 @@ from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from emkit import _kernels
-from emkit._validation import ARRAY, Constraint, interval, one_of
+from emkit._validation import ARRAY, Constraint, check_squares_finite, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
@@ -265,7 +265,7 @@ default='k-means++'
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        return (np.asarray(X),)
+        return (check_squares_finite(np.asarray(X)),)
 
     def _user_centers(self) -> np.ndarray:
         C = np.asarray(self.init, dtype=np.float64)
