@@ -153,10 +153,11 @@ def _full_accumulate(
 _scratch = threading.local()
 
 
-def _full_soft_block(Xc: np.ndarray, w: np.ndarray, p: _Prepared) -> _Partial:
+def _full_soft_block(Xc: np.ndarray, w: np.ndarray, p: _Prepared, const: np.ndarray) -> _Partial:
     """A soft E-step's statistics of a block in three passes (numba): the whitening GEMM, one
     compiled pass (Mahalanobis terms, posterior, rows scaled by ``sqrt(w_i r_ik)``), and the
-    moments ``Y_k^T Y_k`` (a GEMM per component) of the scaled rows."""
+    moments ``Y_k^T Y_k`` (a GEMM per component) of the scaled rows. ``const`` (float64) is
+    ``log w_k + log det L_k - d/2 log(2 pi)``."""
     size = Xc.shape[0] * p.a.shape[1]
     buffer = getattr(_scratch, "buffer", None)
     if buffer is None or buffer.size < size or buffer.dtype != Xc.dtype:
@@ -165,7 +166,6 @@ def _full_soft_block(Xc: np.ndarray, w: np.ndarray, p: _Prepared) -> _Partial:
         buffer = _scratch.buffer = np.empty(size, dtype=Xc.dtype)
     Y = _full_whitened(Xc, p, buffer)
     nk = np.zeros(Y.shape[1])
-    const = np.asarray(p.log_const, dtype=np.float64) + p.log_weights
     loglik = _kernels.gauss_soft_whitened(Y, const, w, nk)
     W = np.matmul(Y.transpose(1, 2, 0), Y.transpose(1, 0, 2))
     return _Partial(loglik, {"W": np.asarray(W, dtype=np.float64), "nk": nk})
@@ -856,18 +856,20 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         kind = self._kind
         step = _block_rows(K, d, self.covariance_type)
 
-        fused = _USE_KERNELS and self.covariance_type == "full" and not ctx.hard
+        compiled = _USE_KERNELS and not ctx.hard
+        fused = compiled and self.covariance_type == "full"
+        const = np.asarray(p.log_const, dtype=np.float64) + p.log_weights
 
         def block(s: int) -> _Partial:
             Xc = X[s : s + step] - p.shift
             w = weight[s : s + step]
             if fused:
-                return _full_soft_block(Xc, w, p)
+                return _full_soft_block(Xc, w, p, const)
             maha, aux = kind.log_gauss(Xc, p)
             log_joint = maha
             log_joint *= -0.5
             log_joint += p.log_const + p.log_weights
-            if _USE_KERNELS and not ctx.hard:  # one compiled pass, no subnormal responsibilities
+            if compiled:  # one compiled pass, no subnormal responsibilities
                 nk = np.zeros(K)
                 loglik = _kernels.soft_posterior(log_joint, w, nk)
                 stats = _as_float64(kind.accumulate(Xc, log_joint, aux, p))

@@ -109,19 +109,6 @@ class _Frame:
             return np.subtract(X.ravel(), tiled).reshape(X.shape)
         return X - self.shift
 
-    def nearest_accumulate(
-        self,
-        Xs: np.ndarray,
-        w: np.ndarray,
-        labels: np.ndarray,
-        sums: np.ndarray,
-        counts: np.ndarray,
-    ) -> float:
-        """:meth:`nearest` fused with the M-step's sums (numba): the weighted inertia."""
-        return _kernels.lloyd_pass(
-            np.ascontiguousarray(Xs), self.AT, self.c2, labels, w=w, sums=sums, counts=counts
-        )
-
     def nearest(self, Xs: np.ndarray, labels: np.ndarray, best: np.ndarray | None) -> None:
         """Label of the nearest centre of each row of ``Xs`` (already shifted), chunk by chunk,
         and with ``best`` the nearest squared distance less ``|x - shift|^2``."""
@@ -342,7 +329,15 @@ default='k-means++'
             counts = np.zeros(K)
             weight = w.astype(np.float64, copy=False)
             labels = np.empty(X.shape[0], dtype=np.intp)
-            inertia = frame.nearest_accumulate(Xs, weight, labels, sums, counts)
+            inertia = _kernels.lloyd_pass(
+                np.ascontiguousarray(Xs),
+                frame.AT,
+                frame.c2,
+                labels,
+                w=weight,
+                sums=sums,
+                counts=counts,
+            )
             return _Partial(-0.5 * inertia, counts, sums)
         labels = np.empty(X.shape[0], dtype=np.intp)
         best = np.empty(X.shape[0], dtype=X.dtype)
