@@ -979,8 +979,10 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         -------
         ndarray of shape (n_samples, n_features)
         """
+        from emkit._sklearn_api import check_is_fitted
         from emkit.models import gaussian_missing
 
+        check_is_fitted(self, "params_")
         X = gaussian_missing.validate(self, X, reset=False)
         return gaussian_missing.conditional_means(X, self.params_, self.covariance_type)
 
@@ -1005,9 +1007,10 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         ndarray of shape (n_imputations, n_samples, n_features)
             Observed values unchanged in every draw.
         """
-        from emkit._sklearn_api import check_random_state
+        from emkit._sklearn_api import check_is_fitted, check_random_state
         from emkit.models import gaussian_missing
 
+        check_is_fitted(self, "params_")
         if not isinstance(n_imputations, int | np.integer) or n_imputations < 1:
             raise ParameterError(f"n_imputations must be a positive integer, got {n_imputations!r}")
         X = gaussian_missing.validate(self, X, reset=False)

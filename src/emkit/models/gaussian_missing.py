@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from emkit._sklearn_api import check_is_fitted, validate_data
+from emkit._sklearn_api import validate_data
 from emkit._validation import check_squares_finite
 from emkit.data import Batch
 from emkit.engine import StepContext
@@ -83,10 +83,8 @@ class AllMissingRowsWarning(UserWarning):
 def validate(model: Any, X: Any, *, reset: bool) -> np.ndarray:
     """``X`` as a float array in which NaN marks a missing value (infinity is still an error).
 
-    ``reset=False`` (inference) requires a fitted model and checks the number of features.
+    ``reset=False`` checks the number of features against the fit's.
     """
-    if not reset:
-        check_is_fitted(model, "params_")
     try:
         X = np.asarray(
             validate_data(
