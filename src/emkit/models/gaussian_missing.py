@@ -186,8 +186,9 @@ class _Group:
     pattern : ndarray of int (b,)
         Index of each row's pattern within ``cond_cov``.
     cond_cov : ndarray (P, K or 1, d, d), or (b, K, d) for diagonal kinds
-        Conditional covariances of the missing coordinates (zero elsewhere); per pattern for
-        full / tied, per row (diagonal only) for diag / spherical.
+        Full / tied: ``Q``, the inverse of ``Sigma_OO`` embedded in zeros, per pattern (the
+        conditional covariance is ``Sigma - Sigma Q Sigma``, see :func:`_dense_cond`);
+        diag / spherical: the conditional variances of each row (zero where observed).
     """
 
     rows: np.ndarray
@@ -218,10 +219,6 @@ def _dense_groups(
         log_det = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
         inv_chol = np.linalg.inv(chol)
         Q = np.matmul(inv_chol.transpose(0, 1, 3, 2), inv_chol) * both  # (P, Kq, d, d)
-        missing = 1.0 - u
-        cond = sigma[None] - np.matmul(np.matmul(sigma[None], Q), sigma[None])
-        cond *= missing[:, None, :, None] * missing[:, None, None, :]
-        cond = 0.5 * (cond + cond.transpose(0, 1, 3, 2))
         n_obs = u.sum(axis=1)
         rows_all = order[bounds[p0] : bounds[p1]]
         step = max(1, _GROUP_ELEMENTS // (max(Kq, muc.shape[0]) * d * d))
@@ -236,7 +233,7 @@ def _dense_groups(
             delta = np.einsum("bkd,kde->bke", v, np.broadcast_to(sigma, (muc.shape[0], d, d)))
             x_hat = np.where(o[:, None, :], Xc[rows][:, None, :], muc[None] + delta)
             log_gauss = -0.5 * (maha + log_det[local] + (n_obs[local] * _LOG_2PI)[:, None])
-            yield _Group(rows, log_gauss, x_hat, local, cond)
+            yield _Group(rows, log_gauss, x_hat, local, Q)
 
 
 def _diag_group(Xc: np.ndarray, obs: np.ndarray, muc: np.ndarray, var: np.ndarray) -> _Group:
@@ -300,7 +297,8 @@ def _partial_stats(
     s_about = np.zeros((K, d))  # sum r (x_hat - mu_k)     (full)
     second = np.zeros((K, d, d))  # sum r E[..]E[..]^T (full: about mu_k; tied: about shift)
     sxx_diag = np.zeros((K, d))
-    cond_sum = np.zeros((K, d, d))
+    q_sum = np.zeros((K if covariance_type == "full" else 1, d, d))
+    cond_sum = q_sum
     dense = covariance_type in ("full", "tied")
     for g in _groups(X, params, covariance_type, shift):
         resp, log_norm = ctx.posterior(g.log_gauss + log_w)
@@ -319,13 +317,19 @@ def _partial_stats(
         else:
             sx += np.einsum("bk,bkd->kd", wr, g.x_hat)
             sxx_diag += np.einsum("bk,bkd->kd", wr, g.x_hat * g.x_hat + g.cond_cov)
-        if dense:
+        if dense:  # sum_p mass_pk Q_pk; the conditional covariances follow in one product
             mass = np.zeros((g.cond_cov.shape[0], K))
             np.add.at(mass, g.pattern, wr)
             if covariance_type == "tied":
-                cond_sum[0] += np.einsum("p,pde->de", mass.sum(axis=1), g.cond_cov[:, 0])
+                q_sum[0] += np.einsum("p,pde->de", mass.sum(axis=1), g.cond_cov[:, 0])
             else:
-                cond_sum += np.einsum("pk,pkde->kde", mass, g.cond_cov)
+                q_sum += np.einsum("pk,pkde->kde", mass, g.cond_cov)
+    if dense:
+        # sum_i r_ik C_ik = sum_p mass_pk (Sigma_k - Sigma_k Q_pk Sigma_k)
+        sigma = _sigma(params, covariance_type)
+        mass_k = nk if covariance_type == "full" else np.array([nk.sum()])
+        cond_sum = mass_k[:, None, None] * sigma - np.matmul(np.matmul(sigma, q_sum), sigma)
+        cond_sum = 0.5 * (cond_sum + cond_sum.transpose(0, 2, 1))
     if covariance_type == "full":
         L = np.asarray(params.precisions_cholesky, dtype=np.float64)
         A = second + cond_sum
@@ -425,7 +429,7 @@ def conditional_draws(
         missing = np.isnan(X[rows]).astype(np.float64)
         if dense:
             # the Cholesky factor of C (+) I_O keeps C's block structure: noise stays on M
-            cov = g.cond_cov + (np.eye(d) - missing_patterns(g, missing))
+            cov = _dense_cond(g, params, covariance_type, missing)
             chol = np.linalg.cholesky(cov)  # (P, Kq, d, d)
             kq = np.minimum(z, chol.shape[1] - 1)
             factor = chol[g.pattern[None], kq]  # (n_draws, b, d, d)
@@ -437,9 +441,14 @@ def conditional_draws(
     return out.astype(X.dtype, copy=False)
 
 
-def missing_patterns(g: _Group, missing: np.ndarray) -> np.ndarray:
-    """``diag(missing)`` of each pattern of a group, shaped to broadcast against ``cond_cov``."""
+def _dense_cond(g: _Group, params: Any, covariance_type: str, missing: np.ndarray) -> np.ndarray:
+    """``C (+) I_O`` of each pattern of a group: the conditional covariance of the missing
+    coordinates, the identity on the observed ones (so that its Cholesky factor exists)."""
     P, _, d, _ = g.cond_cov.shape
     per_pattern = np.zeros((P, d))
     per_pattern[g.pattern] = missing
-    return per_pattern[:, None, :, None] * np.eye(d)
+    sigma = _sigma(params, covariance_type)[None]
+    cond = sigma - np.matmul(np.matmul(sigma, g.cond_cov), sigma)
+    cond *= per_pattern[:, None, :, None] * per_pattern[:, None, None, :]
+    cond = 0.5 * (cond + cond.transpose(0, 1, 3, 2))
+    return cond + (1.0 - per_pattern)[:, None, :, None] * np.eye(d)
