@@ -115,7 +115,7 @@ class GaussianMixtureImputer(TransformerMixin, BaseEstimator):
         reg_covar: float = 0.03,
         tol: float = 1e-4,
         max_iter: int = 300,
-        n_init: int = 2,
+        n_init: int = 1,
         random_state: Any = None,
     ) -> None:
         self.n_components = n_components
