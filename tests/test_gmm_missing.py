@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
 from emkit import DataError
 from emkit.data import Batch
 from emkit.engine import StepContext
-from emkit.models import GaussianMixture
+from emkit.models import DegenerateComponentWarning, GaussianMixture
 from emkit.models.gaussian_missing import AllMissingRowsWarning
 
 TYPES = ["full", "tied", "diag", "spherical"]
@@ -209,8 +209,8 @@ def _missing_data(d: st.DrawFn) -> np.ndarray:
 def test_exact_em_never_lowers_the_observed_likelihood(
     X: np.ndarray, ct: str, seed: int, hard: bool
 ) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # non-convergence and degenerate small fits
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         gm = GaussianMixture(
             2,
             covariance_type=ct,
@@ -221,6 +221,9 @@ def test_exact_em_never_lowers_the_observed_likelihood(
             max_iter=30,
             tol=0.0,
         ).fit(X)
+    # a covariance repaired (eigenvalues floored on a collapsing component) is no exact
+    # M-step any more: such degenerate draws are not what this property is about
+    assume(not any(issubclass(w.category, DegenerateComponentWarning) for w in caught))
     h = gm.log_likelihood_history_
     assert np.all(np.isfinite(h))
     assert np.all(np.diff(h) >= -1e-9 * (np.abs(h[:-1]) + X.shape[0])), h
