@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
+from emkit._files import atomic_write
 from emkit.cli._app import (
     HARD_OPTION,
     N_INIT_OPTION,
@@ -22,7 +23,6 @@ from emkit.cli._app import (
     fit_progress,
 )
 from emkit.exceptions import ConvergenceWarning, DataError
-from emkit.io import atomic_write
 
 if TYPE_CHECKING:
     import numpy as np

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from emkit._files import atomic_write, atomic_writer
 from emkit.cli._app import (
     CHUNK_ROWS_OPTION,
     EXECUTOR_OPTION,
@@ -30,7 +31,6 @@ from emkit.cli._app import (
     open_columns,
     use_executor,
 )
-from emkit.io import atomic_write, atomic_writer
 
 if TYPE_CHECKING:
     import numpy as np

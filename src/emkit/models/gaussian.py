@@ -856,7 +856,8 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         kind = self._kind
         step = _block_rows(K, d, self.covariance_type)
 
-        compiled = _USE_KERNELS and not ctx.hard
+        work = n * K * d * (d if self.covariance_type in ("full", "tied") else 1)
+        compiled = _USE_KERNELS and not ctx.hard and _kernels.worthwhile(work)
         fused = compiled and self.covariance_type == "full"
         const = np.asarray(p.log_const, dtype=np.float64) + p.log_weights
 

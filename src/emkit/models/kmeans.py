@@ -112,7 +112,7 @@ class _Frame:
     def nearest(self, Xs: np.ndarray, labels: np.ndarray, best: np.ndarray | None) -> None:
         """Label of the nearest centre of each row of ``Xs`` (already shifted), chunk by chunk,
         and with ``best`` the nearest squared distance less ``|x - shift|^2``."""
-        if _USE_KERNELS:
+        if _USE_KERNELS and _kernels.worthwhile(Xs.size * self.AT.shape[0]):
             _kernels.lloyd_pass(np.ascontiguousarray(Xs), self.AT, self.c2, labels, nearest=best)
             return
         n = Xs.shape[0]
@@ -323,7 +323,8 @@ default='k-means++'
         after its GEMM (numba), or NumPy passes and one sparse product."""
         K = self.n_clusters
         Xs = frame.rows(X)
-        if _USE_KERNELS:  # GEMM per chunk, then one compiled pass: arg-min, sums and inertia
+        # GEMM per chunk, then one compiled pass: arg-min, sums and inertia
+        if _USE_KERNELS and _kernels.worthwhile(Xs.size * K):
             sums = np.zeros((K, Xs.shape[1]))
             counts = np.zeros(K)
             weight = w.astype(np.float64, copy=False)
