@@ -341,10 +341,10 @@ def partial_fit(
         rng = _random_state(estimator)
         params = estimator._initial_params()
         if params is None:
-            params = estimator.init_params(batch, rng)
+            params = _best_start(estimator, batch, rng)
         state = OnlineState(params)
     else:
-        batch = make_batch(estimator, X, sample_weight, fit_data, reset=False)
+        batch = make_batch(estimator, X, sample_weight, fit_data, reset=False, where="the batch")
         if state is None:  # fitted, then saved and loaded: the parameters without statistics
             state = OnlineState(estimator.params_)
     step = _step_size(estimator, step_size)
@@ -367,6 +367,19 @@ def _set_online(estimator: Any, state: OnlineState[Any], step: StepSize) -> None
     estimator._set_result(result)
     estimator.online_state_ = state
     estimator.online_step_size_ = step
+
+
+def _best_start(estimator: Any, batch: Batch, rng: np.random.RandomState) -> Any:
+    """Of ``n_init`` draws of ``init_params`` on ``batch``, the one under which ``batch`` is most
+    likely (stepwise EM, like EM, keeps the basin it starts in)."""
+    best, best_value = None, -np.inf
+    ctx = StepContext(hard=estimator.hard)
+    for _ in range(estimator.n_init):
+        params = estimator.init_params(batch, rng)
+        value = estimator.e_step(batch, params, ctx).loglik
+        if best is None or value > best_value:
+            best, best_value = params, value
+    return best
 
 
 def fit_online(
@@ -397,7 +410,7 @@ def fit_online(
     rng = _random_state(estimator)
     params = estimator._initial_params()
     if params is None:
-        params = estimator.init_params(executor.init_batch(prepared.data, rng), rng)
+        params = _best_start(estimator, executor.init_batch(prepared.data, rng), rng)
     step = _step_size(None, step_size)
     result = run_online(
         estimator,
