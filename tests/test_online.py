@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import warnings
 from typing import Any
 
@@ -401,3 +402,35 @@ def test_partial_fit_warns_nothing_on_good_data() -> None:
         est = GaussianMixture(3, random_state=0)
         for seed in range(5):
             est.partial_fit(_blobs(200, seed=seed))
+
+
+# -- CLI -----------------------------------------------------------------------------------
+def test_cli_gmm_online_streams_a_parquet_file(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from tests._cli import run_cli
+
+    X = _blobs(30_000, seed=7)
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"a": X[:, 0], "b": X[:, 1]}), path, row_group_size=4096)
+    out_json = tmp_path / "model.json"
+    args = ["gmm", str(path), "-k", "3", "--seed", "0", "--online", "--batch-rows", "4096"]
+    code, out, _ = run_cli([*args, "--epochs", "2", "-o", str(out_json)], capsys)
+    assert code == 0, out
+    assert "online EM: 16 batches of 4096 rows, 2 epoch(s)" in out
+    summary = json.loads(out_json.read_text())
+    assert summary["online"]["n_batches"] == 16
+    means = np.array(summary["means"])
+    truth = np.array([[0.0, 0.0], [2.0, 7.0], [6.0, 1.0]])
+    np.testing.assert_allclose(means[np.argsort(means[:, 0])], truth, atol=0.05)
+    # bad step size and conflicting options: one line, exit code 2, no output written
+    bad = tmp_path / "bad.json"
+    code, _, err = run_cli([*args, "--kappa", "0.4", "-o", str(bad)], capsys)
+    assert code == 2 and "kappa" in err and not bad.exists()
+    code, _, err = run_cli([*args, "--select", "1-3"], capsys)
+    assert code == 2 and "--online" in err
+    code, _, err = run_cli([*args, "--executor", "dask"], capsys)
+    assert code == 2 and "--online" in err
