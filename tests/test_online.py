@@ -190,6 +190,13 @@ def test_empty_batch_changes_nothing() -> None:
     est = GaussianMixture(2, random_state=0).partial_fit(_blobs(100))
     state = est.online_state_
     assert online_update(est, state, Stats(), step_size=StepSize()) is state
+    # a later batch whose rows all weigh 0 carries no information: no update, no NaN
+    est.partial_fit(_blobs(10, seed=1), sample_weight=np.zeros(10))
+    assert est.online_state_ is state or est.online_state_.n_updates == state.n_updates
+    _assert_params_close(est.params_, state.params, rtol=0.0)
+    # the first batch must carry some weight: there is nothing to start from otherwise
+    with pytest.raises(DataError, match="zero for every sample"):
+        GaussianMixture(2).partial_fit(_blobs(10), sample_weight=np.zeros(10))
 
 
 # -- behaviour of partial_fit ------------------------------------------------------------

@@ -42,7 +42,7 @@ import numpy as np
 
 from emkit.data import Batch
 from emkit.engine import Callback, EMModel, FitResult, IterationInfo, StepContext, _check_finite
-from emkit.exceptions import ParameterError
+from emkit.exceptions import DataError, ParameterError
 from emkit.executors import Executor
 from emkit.stats import Stats
 
@@ -327,8 +327,7 @@ def partial_fit(
 ) -> None:
     """One stepwise-EM update of ``estimator`` (an :class:`~emkit.base.EMEstimator`) from the
     rows ``X``: see :meth:`emkit.base.EMEstimator.partial_fit`."""
-    from emkit.executors import InMemoryExecutor
-    from emkit.executors._rows import make_batch
+    from emkit.executors._rows import check_total_weight, make_batch
 
     check_online(estimator)
     state: OnlineState[Any] | None = getattr(estimator, "online_state_", None)
@@ -336,8 +335,11 @@ def partial_fit(
     if state is None:
         estimator._check_params()
     if state is None and not fitted:
-        prepared = InMemoryExecutor().prepare(estimator, X, sample_weight, fit_data)
-        batch = prepared.data
+        batch = make_batch(estimator, X, sample_weight, fit_data, reset=True, where="the batch")
+        if batch.n_rows == 0:
+            raise DataError(f"{type(estimator).__name__} got empty data: X has 0 samples")
+        estimator._check_n_samples(batch.n_rows)
+        check_total_weight(float(np.sum(batch.weight, dtype=np.float64)))
         rng = _random_state(estimator)
         params = estimator._initial_params()
         if params is None:
