@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import typer
 
 from emkit import BinomialMixture, __version__
 from emkit.cli import app
+from emkit.cli._commands import COMMANDS
 from tests._cli import run_cli as run
 
 
@@ -32,6 +34,8 @@ def _names(typer_app: typer.Typer) -> list[str]:
 
 
 def _commands() -> list[list[str]]:
+    for module, _ in COMMANDS.values():  # subcommands register when their module is imported
+        importlib.import_module(module)
     paths = [[name] for name in _names(app)]
     for group in app.registered_groups:
         assert group.name and group.typer_instance

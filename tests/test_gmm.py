@@ -16,6 +16,7 @@ from emkit.models import DegenerateComponentWarning, GaussianMixture
 
 TYPES = ["full", "tied", "diag", "spherical"]
 quiet = pytest.mark.filterwarnings(
+    "ignore::emkit.exceptions.ConvergenceWarning",
     "ignore::sklearn.exceptions.ConvergenceWarning",
 )
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
-from sklearn.exceptions import SkipTestWarning
-from sklearn.utils.estimator_checks import check_estimator
 
 from emkit.models import DegenerateComponentWarning, GaussianMixture, KMeans
+from tests._sklearn_checks import run_check_estimator
 
 # A random start draws from the rows, so repeating rows changes the draw (and the labels). From
 # the same start, integer weights equal repetition exactly: tested in test_gmm.py, test_kmeans.py
@@ -28,10 +25,6 @@ ESTIMATORS = [
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_check_estimator(estimator: object) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SkipTestWarning)
-        # check_estimator's toy data include a few rows per component (e.g. 1-feature fits)
-        warnings.simplefilter("ignore", DegenerateComponentWarning)
-        check_estimator(estimator, expected_failed_checks=EXPECTED_FAILURES)
+    # check_estimator's toy data include a few rows per component (e.g. 1-feature fits)
+    run_check_estimator(estimator, EXPECTED_FAILURES, ignore=(DegenerateComponentWarning,))

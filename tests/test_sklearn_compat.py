@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
-from sklearn.exceptions import SkipTestWarning
-from sklearn.utils.estimator_checks import check_estimator
 
 from emkit import BernoulliMixture, BinomialMixture
+from tests._sklearn_checks import run_check_estimator
 
 # A random start draws from the rows, so repeating rows changes the draw. From the same start,
 # integer weights equal repetition exactly: tests/conformance checks that for every model.
@@ -26,8 +23,5 @@ ESTIMATORS = [
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_check_estimator(estimator: object) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SkipTestWarning)
-        check_estimator(estimator, expected_failed_checks=EXPECTED_FAILURES)
+    run_check_estimator(estimator, EXPECTED_FAILURES)

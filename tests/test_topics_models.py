@@ -145,24 +145,20 @@ def test_mixture_empty_documents_are_valid() -> None:
 
 
 def test_mixture_passes_sklearn_check_estimator() -> None:
-    from sklearn.exceptions import SkipTestWarning
-    from sklearn.utils.estimator_checks import check_estimator
+    from tests._sklearn_checks import run_check_estimator
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", SkipTestWarning)  # e.g. pandas not installed
-        reason = "the random start draws one value per row, so repeating rows changes it"
-        check_estimator(
-            MultinomialMixture(2, n_init=1, init="random", max_iter=20),
-            expected_failed_checks={
-                "check_sample_weight_equivalence_on_dense_data": reason,
-                "check_sample_weight_equivalence_on_sparse_data": reason,
-                # sklearn 1.9's sparse check reads classifier tags of any estimator with
-                # predict_proba (None here): sparse input is tested above instead
-                "check_estimator_sparse_array": "classifier-only check of predict_proba",
-                "check_estimator_sparse_matrix": "classifier-only check of predict_proba",
-            },
-        )
+    reason = "the random start draws one value per row, so repeating rows changes it"
+    run_check_estimator(
+        MultinomialMixture(2, n_init=1, init="random", max_iter=20),
+        {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+            # sklearn 1.9's sparse check reads classifier tags of any estimator with
+            # predict_proba (None here): sparse input is tested above instead
+            "check_estimator_sparse_array": "classifier-only check of predict_proba",
+            "check_estimator_sparse_matrix": "classifier-only check of predict_proba",
+        },
+    )
 
 
 # -- PLSA ----------------------------------------------------------------------------------------

@@ -4,23 +4,69 @@ One engine (:mod:`emkit.engine`) runs every model; models supply additive suffic
 (:class:`~emkit.stats.Stats`) and closed-form M-steps.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from emkit._lazy import lazy_exports
 from emkit._version import __version__
-from emkit.base import EMEstimator, MixtureEstimator
-from emkit.data import Batch
-from emkit.engine import EMModel, FitResult, IterationInfo, StepContext, fit_em, run_em
-from emkit.exceptions import (
-    ConvergenceWarning,
-    DataError,
-    EmkitError,
-    NonFiniteError,
-    NonMonotoneError,
-    ParameterError,
-)
-from emkit.executors import DaskExecutor, Executor, InMemoryExecutor, StreamExecutor
-from emkit.io import load, save
-from emkit.models import BernoulliMixture, BinomialMixture, GaussianMixture, KMeans
-from emkit.sources import ArraySource, NpySource, ParquetSource, RowSource, SparseNpzSource
-from emkit.stats import Stats
+
+if TYPE_CHECKING:
+    from emkit.base import EMEstimator, MixtureEstimator
+    from emkit.data import Batch
+    from emkit.engine import EMModel, FitResult, IterationInfo, StepContext, fit_em, run_em
+    from emkit.exceptions import (
+        ConvergenceWarning,
+        DataError,
+        EmkitError,
+        NonFiniteError,
+        NonMonotoneError,
+        NotFittedError,
+        ParameterError,
+    )
+    from emkit.executors import DaskExecutor, Executor, InMemoryExecutor, StreamExecutor
+    from emkit.io import load, save
+    from emkit.models import BernoulliMixture, BinomialMixture, GaussianMixture, KMeans
+    from emkit.sources import ArraySource, NpySource, ParquetSource, RowSource, SparseNpzSource
+    from emkit.stats import Stats
+
+# where each public name lives: imported on first use (see emkit._lazy)
+_EXPORTS = {
+    "EMEstimator": "emkit.base",
+    "MixtureEstimator": "emkit.base",
+    "Batch": "emkit.data",
+    "EMModel": "emkit.engine",
+    "FitResult": "emkit.engine",
+    "IterationInfo": "emkit.engine",
+    "StepContext": "emkit.engine",
+    "fit_em": "emkit.engine",
+    "run_em": "emkit.engine",
+    "ConvergenceWarning": "emkit.exceptions",
+    "DataError": "emkit.exceptions",
+    "EmkitError": "emkit.exceptions",
+    "NonFiniteError": "emkit.exceptions",
+    "NonMonotoneError": "emkit.exceptions",
+    "NotFittedError": "emkit.exceptions",
+    "ParameterError": "emkit.exceptions",
+    "DaskExecutor": "emkit.executors",
+    "Executor": "emkit.executors",
+    "InMemoryExecutor": "emkit.executors",
+    "StreamExecutor": "emkit.executors",
+    "load": "emkit.io",
+    "save": "emkit.io",
+    "BernoulliMixture": "emkit.models.bernoulli",
+    "BinomialMixture": "emkit.models.binomial",
+    "GaussianMixture": "emkit.models.gaussian",
+    "KMeans": "emkit.models.kmeans",
+    "ArraySource": "emkit.sources",
+    "NpySource": "emkit.sources",
+    "ParquetSource": "emkit.sources",
+    "RowSource": "emkit.sources",
+    "SparseNpzSource": "emkit.sources",
+    "Stats": "emkit.stats",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ArraySource",
@@ -42,6 +88,7 @@ __all__ = [
     "MixtureEstimator",
     "NonFiniteError",
     "NonMonotoneError",
+    "NotFittedError",
     "NpySource",
     "ParameterError",
     "ParquetSource",

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight
 
+from emkit._sklearn_api import check_sample_weight as _check_sample_weight
 from emkit.exceptions import DataError, ParameterError
 
 __all__ = [
@@ -103,9 +103,7 @@ def validate_params(owner: object, constraints: Mapping[str, Constraint]) -> Non
 
 def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.ndarray:
     """Validated sample weights: finite, non-negative, shape (n_samples,), not all zero."""
-    weight = _check_sample_weight(
-        sample_weight, np.empty((n_samples, 0), dtype=dtype), dtype=dtype, ensure_non_negative=True
-    )
+    weight = _check_sample_weight(sample_weight, n_samples, dtype)
     if n_samples and not np.any(weight > 0):
         raise DataError("sample_weight is zero for every sample: there is nothing to fit")
     return np.asarray(weight)

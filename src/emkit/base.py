@@ -16,10 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, DensityMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
+from emkit._sklearn_api import BaseEstimator, DensityMixin, check_is_fitted, check_random_state
 from emkit._validation import (
     BOOL,
     RANDOM_STATE,

@@ -7,21 +7,27 @@ The hierarchy::
     ├── ParameterError (ValueError) a hyperparameter with an invalid value
     ├── NonMonotoneError (RuntimeError)
     │                               soft EM lowered the log-likelihood: a bug in a model's steps
-    └── NonFiniteError (FloatingPointError)
-                                    the objective became NaN or infinite (data impossible under
-                                    the current parameters, or a numerical breakdown)
+    ├── NonFiniteError (FloatingPointError)
+    │                               the objective became NaN or infinite (data impossible under
+    │                               the current parameters, or a numerical breakdown)
+    └── NotFittedError (sklearn.exceptions.NotFittedError: ValueError, AttributeError)
+                                    a fitted attribute was asked of an estimator not fitted yet
 
-    ConvergenceWarning (sklearn.exceptions.ConvergenceWarning)
+    ConvergenceWarning (UserWarning)
                                     ``max_iter`` was reached before ``tol``
 
 ``DataError`` and ``ParameterError`` derive from ``ValueError`` so that code written for
-scikit-learn estimators keeps working; ``ConvergenceWarning`` derives from scikit-learn's so that
-existing warning filters apply.
+scikit-learn estimators keeps working, and ``NotFittedError`` from scikit-learn's own. That class
+is created on first use (it imports scikit-learn, about a second: only a call before ``fit``
+pays it). ``ConvergenceWarning`` derives from ``UserWarning`` as scikit-learn's does, but not
+from scikit-learn's class, which would cost that second in every fit; filter
+``emkit.ConvergenceWarning`` (or ``UserWarning``).
 """
 
 from __future__ import annotations
 
-from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+import functools
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "ConvergenceWarning",
@@ -29,6 +35,7 @@ __all__ = [
     "EmkitError",
     "NonFiniteError",
     "NonMonotoneError",
+    "NotFittedError",
     "ParameterError",
 ]
 
@@ -57,5 +64,28 @@ class NonFiniteError(EmkitError, FloatingPointError):
     """The objective became NaN or infinite."""
 
 
-class ConvergenceWarning(_SklearnConvergenceWarning):
+class ConvergenceWarning(UserWarning):
     """EM stopped at ``max_iter`` before the mean log-likelihood changed by less than ``tol``."""
+
+
+if TYPE_CHECKING:
+
+    class NotFittedError(EmkitError, ValueError, AttributeError):
+        """A method that needs a fitted model was called before ``fit``."""
+
+
+@functools.cache
+def _not_fitted_error() -> type[Exception]:
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(EmkitError, SklearnNotFittedError):
+        """A method that needs a fitted model was called before ``fit``."""
+
+    NotFittedError.__module__ = __name__
+    return NotFittedError
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        return _not_fitted_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

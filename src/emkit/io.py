@@ -7,20 +7,24 @@ arrays are read with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from emkit._version import __version__
-from emkit.base import REGISTRY, EMEstimator
 from emkit.exceptions import DataError
+
+if TYPE_CHECKING:
+    from emkit.base import EMEstimator
 
 __all__ = ["atomic_write", "atomic_writer", "load", "save"]
 
@@ -134,6 +138,13 @@ def load(path: str | os.PathLike[str]) -> EMEstimator[Any]:
         raise DataError(f"cannot read model file {str(json_path)!r}: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DataError(f"{str(json_path)!r} is not an emkit model file (format {FORMAT})")
+    from emkit.base import REGISTRY
+
+    module = str(meta["class"]).rpartition(".")[0]
+    if meta["class"] not in REGISTRY and module.partition(".")[0] == "emkit":
+        # emkit's own classes register when their module is imported: import it now
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
     cls = REGISTRY.get(meta["class"])
     if cls is None:
         raise DataError(

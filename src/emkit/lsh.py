@@ -50,10 +50,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 
 from emkit import _kernels
+from emkit._sklearn_api import BaseEstimator, check_random_state
 from emkit._validation import BOOL, NONE, RANDOM_STATE, Constraint, interval, one_of
 from emkit._validation import validate_params as _validate_params
 from emkit._version import __version__

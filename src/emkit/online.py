@@ -312,7 +312,7 @@ def _step_size(estimator: Any, step_size: StepSize | None) -> StepSize:
 
 
 def _random_state(estimator: Any) -> np.random.RandomState:
-    from sklearn.utils import check_random_state
+    from emkit._sklearn_api import check_random_state
 
     return check_random_state(estimator.random_state)
 

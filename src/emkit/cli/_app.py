@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperCommand, TyperGroup
 
 from emkit._version import __version__
-from emkit.engine import IterationInfo
+from emkit.cli._commands import COMMANDS
 from emkit.exceptions import EmkitError
-from emkit.io import atomic_write
+
+if TYPE_CHECKING:
+    from emkit.engine import IterationInfo
 
 __all__ = [
     "CHUNK_ROWS_OPTION",
@@ -40,7 +43,38 @@ __all__ = [
     "use_executor",
 ]
 
+
+class LazyGroup(TyperGroup):
+    """The root command: it lists every subcommand of ``COMMANDS`` but imports a subcommand's
+    module only when that command is resolved to run (or show its own help)."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS) + [c for c in super().list_commands(ctx) if c not in COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMANDS:
+            return command
+        module, short_help = COMMANDS[cmd_name]
+        if self._listing:  # `emkit --help` needs the one-line help only
+            return TyperCommand(cmd_name, help=short_help, short_help=short_help)
+        importlib.import_module(module)  # registers its commands on `app`
+        command = typer.main.get_command(app).commands[cmd_name]  # type: ignore[attr-defined]
+        self.add_command(command, cmd_name)
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="emkit",
     help="Expectation-Maximization for latent-variable models.",
     no_args_is_help=True,
@@ -73,6 +107,8 @@ def _root(
 @contextmanager
 def fit_progress(label: str, total: int, enabled: bool = True) -> Iterator[Callable[..., None]]:
     """A Rich progress bar on stderr fed by engine callbacks; silent when stderr is no terminal."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     show = enabled and err_console.is_terminal
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -99,6 +135,8 @@ def emit_json(payload: Any, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
+        from emkit.io import atomic_write
+
         atomic_write(output, text.encode())
 
 

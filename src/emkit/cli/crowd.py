@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -24,6 +23,9 @@ from emkit.cli._app import (
 )
 from emkit.exceptions import ConvergenceWarning, DataError
 from emkit.io import atomic_write
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["annotators", "labels"]
 
@@ -126,6 +128,8 @@ def annotators(
     progress: bool = PROGRESS_OPTION,
 ) -> None:
     """Whom to trust among annotators who give numeric scores, and each task's true score."""
+    import numpy as np
+
     from emkit.crowd.continuous import VARIANTS, ContinuousAnnotators, select_variant
     from emkit.crowd.io import read_answers
 
@@ -211,6 +215,8 @@ def annotators(
 
 
 def _task_means(answers: Any) -> np.ndarray:
+    import numpy as np
+
     total = np.bincount(answers.task, answers.value, minlength=answers.n_tasks)
     return total / np.bincount(answers.task, minlength=answers.n_tasks)
 
@@ -266,6 +272,8 @@ def labels(
     progress: bool = PROGRESS_OPTION,
 ) -> None:
     """True labels from crowd answers: Dawid-Skene, one-coin Dawid-Skene or majority vote."""
+    import numpy as np
+
     from emkit.crowd.categorical import DawidSkene, MajorityVote, OneCoinDawidSkene
     from emkit.crowd.io import read_answers
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
-from emkit.base import MixtureEstimator
 from emkit.cli._app import (
     CHUNK_ROWS_OPTION,
     EXECUTOR_OPTION,
@@ -28,7 +25,9 @@ from emkit.cli._app import (
     open_columns,
     use_executor,
 )
-from emkit.models import BernoulliMixture, BinomialMixture
+
+if TYPE_CHECKING:
+    from emkit.base import MixtureEstimator
 
 __all__ = ["bernoulli", "binomial", "fit_summary"]
 
@@ -42,6 +41,8 @@ _TOL = typer.Option(1e-8, "--tol", help="Tolerance on the change of mean log-lik
 
 def fit_summary(model: MixtureEstimator[Any], columns: list[str]) -> dict[str, Any]:
     """The fitted parameters and fit diagnostics as a JSON-ready dict."""
+    import numpy as np
+
     return {
         "model": type(model).__name__,
         "columns": columns,
@@ -83,6 +84,8 @@ def _run(
     if as_json:
         emit_json(summary, None)
         return
+    from rich.table import Table
+
     table = Table(title=f"{summary['model']}: log-likelihood {summary['log_likelihood']:.6f}")
     table.add_column("component")
     table.add_column("weight", justify="right")
@@ -121,6 +124,8 @@ def binomial(
     chunk_rows: int | None = CHUNK_ROWS_OPTION,
 ) -> None:
     """Fit a binomial mixture (e.g. coins with unknown identity) to success counts."""
+    from emkit.models.binomial import BinomialMixture
+
     cols = _split(successes) or []
     try:
         n_trials: int | None = int(trials)
@@ -168,6 +173,8 @@ def bernoulli(
     chunk_rows: int | None = CHUNK_ROWS_OPTION,
 ) -> None:
     """Fit a Bernoulli mixture (latent classes of binary vectors) to 0/1 columns."""
+    from emkit.models.bernoulli import BernoulliMixture
+
     names, X = open_columns(data, _split(columns))
     model = BernoulliMixture(
         components, hard=hard, random_state=seed, n_init=n_init, max_iter=max_iter, tol=tol

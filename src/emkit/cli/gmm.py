@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
 from emkit.cli._app import (
     CHUNK_ROWS_OPTION,
@@ -33,9 +31,14 @@ from emkit.cli._app import (
     use_executor,
 )
 from emkit.io import atomic_write, atomic_writer
-from emkit.models import GaussianMixture, KMeans
-from emkit.models.selection import SelectionRow, parse_range, select_gaussian_mixture
-from emkit.sources import RowSource
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.table import Table
+
+    from emkit.models import GaussianMixture
+    from emkit.models.selection import SelectionRow
+    from emkit.sources import RowSource
 
 __all__ = ["gmm", "kmeans"]
 
@@ -52,6 +55,10 @@ _WRITE_ROWS = 65_536  # rows predicted and written at a time
 
 def _sample(X: np.ndarray | RowSource, size: int) -> np.ndarray:
     """All rows of a small input; evenly spaced rows of a large one (for plots)."""
+    import numpy as np
+
+    from emkit.sources import RowSource
+
     n = X.shape[0]
     index = np.arange(n) if n <= size else np.linspace(0, n - 1, size).astype(np.intp)
     return X.take(index) if isinstance(X, RowSource) else np.asarray(X)[index]
@@ -60,6 +67,8 @@ def _sample(X: np.ndarray | RowSource, size: int) -> np.ndarray:
 def _write_assignments(path: Path, X: np.ndarray | RowSource, predict: Any, k: int) -> None:
     """CSV of the label and the K probabilities of every row, computed block by block so that a
     streamed input is never loaded whole; the file appears only once it is complete."""
+    import numpy as np
+
     header = "label," + ",".join(f"p{j}" for j in range(k)) + "\n"
     with atomic_writer(path) as fh:
         fh.write(header.encode())
@@ -107,6 +116,8 @@ def _gmm_summary(model: GaussianMixture, columns: list[str]) -> dict[str, Any]:
 
 
 def _selection_table(rows: list[SelectionRow], best: tuple[int, str]) -> Table:
+    from rich.table import Table
+
     table = Table(title="BIC (lower is better)")
     for name in ("K", "covariance", "log-lik", "params", "BIC", "ICL"):
         table.add_column(name, justify="right")
@@ -210,6 +221,12 @@ def gmm(
     t0: float = typer.Option(2.0, "--t0", help="Online step-size delay t0 >= 0."),
 ) -> None:
     """Fit a Gaussian mixture to the numeric columns of a CSV or Parquet file."""
+    import numpy as np
+    from rich.table import Table
+
+    from emkit.models.gaussian import GaussianMixture
+    from emkit.models.selection import parse_range, select_gaussian_mixture
+
     types = _columns(covariance) or (list(_COVARIANCES) if select else ["full"])
     bad = [t for t in types if t not in _COVARIANCES]
     if bad:
@@ -350,6 +367,11 @@ def kmeans(
     chunk_rows: int | None = CHUNK_ROWS_OPTION,
 ) -> None:
     """k-means (Lloyd's algorithm, hard EM) on the numeric columns of a CSV or Parquet file."""
+    import numpy as np
+    from rich.table import Table
+
+    from emkit.models.kmeans import KMeans
+
     names, X = open_columns(data, _columns(columns))
     model = KMeans(clusters, init=init, n_init=n_init, random_state=seed, max_iter=max_iter)
     with (

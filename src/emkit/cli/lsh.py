@@ -11,15 +11,16 @@ import gzip
 import io
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 
 from emkit.cli._app import UsageError, app, console, emit_json
 from emkit.exceptions import DataError
 from emkit.io import atomic_write
-from emkit.lsh import LSHIndex
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["lsh_app", "read_vectors"]
 
@@ -87,6 +88,8 @@ def read_vectors(path: Path, columns: str | None = None) -> np.ndarray:
     DataError
         Unreadable file, ragged rows, non-numeric or non-finite cells.
     """
+    import numpy as np
+
     if path.suffix == ".npy":
         try:
             arr = np.load(path, allow_pickle=False)
@@ -143,6 +146,8 @@ def build(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
     """Build an LSH index of the rows of VECTORS and save it as OUTPUT.json + OUTPUT.npz."""
+    from emkit.lsh import LSHIndex
+
     X = read_vectors(vectors, columns)
     index = LSHIndex(
         nbits,
@@ -209,6 +214,8 @@ def query(
     CSV columns: query (row of QUERIES, from 0), rank, neighbor (row of the indexed vectors,
     from 0), distance (exact).
     """
+    from emkit.lsh import LSHIndex
+
     index = LSHIndex.load(index_path)
     Q = read_vectors(queries, columns)
     dist, ind = index.query(Q, k, n_probes=probes, rerank=rerank)

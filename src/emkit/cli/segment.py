@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 
 from emkit.cli._app import UsageError, app, console, emit_json
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["parse_rect", "segment"]
 
@@ -63,6 +65,8 @@ def segment(
     Without --rect or --hint the colours are split into two classes and the class covering more
     than half of the image border is the background.
     """
+    import numpy as np
+
     if mrf not in ("graphcut", "meanfield", "none"):
         raise UsageError(f"--mrf must be graphcut, meanfield or none, got {mrf!r}")
     try:

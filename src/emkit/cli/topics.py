@@ -5,16 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
 from emkit.cli._app import UsageError, app, console, emit_json, err_console, fit_progress
 from emkit.io import atomic_write
-from emkit.models import PLSA, MultinomialMixture
-from emkit.text import coherence_npmi, coherence_umass, load_corpus, top_word_ids, top_words
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["topics", "topics_figure"]
 
@@ -23,6 +22,8 @@ def topics_figure(
     topic_word: np.ndarray, vocabulary: list[str], path: Path, n_top: int = 10
 ) -> None:
     """Bar charts of the top words of each topic, written atomically to ``path`` (PNG/SVG/PDF)."""
+    import numpy as np
+
     try:
         import matplotlib
 
@@ -30,6 +31,8 @@ def topics_figure(
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise UsageError("--figure needs matplotlib: pip install 'emkit[plot]'") from exc
+    from emkit.text import top_word_ids
+
     ids = top_word_ids(topic_word, n_top)
     K = ids.shape[0]
     cols = min(K, 5)
@@ -98,6 +101,13 @@ def topics(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
     """Fit a topic model to a text corpus: print the topics, write document-topic weights."""
+    import numpy as np
+    from rich.table import Table
+
+    from emkit.models.multinomial import MultinomialMixture
+    from emkit.models.plsa import PLSA
+    from emkit.text import coherence_npmi, coherence_umass, load_corpus, top_word_ids, top_words
+
     if components < 1:
         raise UsageError(f"-k must be a positive integer, got {components}")
     if model_name not in ("mixture", "plsa"):

@@ -37,9 +37,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
+from emkit._sklearn_api import BaseEstimator, check_is_fitted
 from emkit._validation import ARRAY, NONE, Constraint, check_sample_weight, interval, one_of
 from emkit.crowd._base import STRING, CrowdEstimator, row_blocks, run_parallel
 from emkit.crowd.io import Answers, read_answers, require_pandas, sort_by_task

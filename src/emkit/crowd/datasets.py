@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.utils import check_random_state
+
+from emkit._sklearn_api import check_random_state
 
 __all__ = ["course_demo", "simulate_scores"]
 

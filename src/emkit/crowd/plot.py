@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+
+from emkit._sklearn_api import check_is_fitted
 
 __all__ = ["plot_annotators", "plot_scores", "plot_worker_skill"]
 

@@ -45,11 +45,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy.ndimage import zoom
-from sklearn.base import BaseEstimator
-from sklearn.cluster import kmeans_plusplus
-from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from emkit._sklearn_api import BaseEstimator, check_random_state
 from emkit._validation import Constraint, interval, one_of, validate_params
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
@@ -64,6 +62,7 @@ from emkit.image.mrf import (
     neighbour_sum,
 )
 from emkit.models._blocks import stable_shift
+from emkit.models._seeding import kmeans_plusplus
 from emkit.models.gaussian import (
     GaussianMixture,
     GaussianParams,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
+from emkit._sklearn_api import validate_data
 from emkit._validation import NONE, Constraint, interval
 from emkit.exceptions import DataError
 from emkit.models.binomial import BinomialMixture

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import gammaln
-from sklearn.utils.validation import validate_data
 
+from emkit._sklearn_api import validate_data
 from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch

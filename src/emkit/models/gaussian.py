@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
 from emkit import _kernels
+from emkit._sklearn_api import validate_data
 from emkit._validation import ARRAY, NONE, Constraint, check_squares_finite, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
@@ -736,7 +736,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
             rows = rng.choice(n, size=K, replace=False)
             resp[rows, np.arange(K)] = 1.0
         else:  # k-means++
-            from sklearn.cluster import kmeans_plusplus
+            from emkit.models._seeding import kmeans_plusplus
 
             resp = np.zeros((n, K))
             _, rows = kmeans_plusplus(X, K, random_state=rng, sample_weight=weight)

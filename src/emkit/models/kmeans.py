@@ -14,10 +14,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import ClusterMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from emkit import _kernels
+from emkit._sklearn_api import ClusterMixin, TransformerMixin, check_is_fitted, validate_data
 from emkit._validation import ARRAY, Constraint, check_squares_finite, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
@@ -25,6 +24,7 @@ from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
 from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
 from emkit.models._rebase import moved_moments
+from emkit.models._seeding import kmeans_plusplus
 from emkit.sources import as_source, is_dask_collection
 from emkit.stats import Stats
 
@@ -171,8 +171,9 @@ class KMeans(ClusterMixin, TransformerMixin, MixtureEstimator[KMeansParams]):
         Number of clusters K (also available as ``n_components``).
     init : {'k-means++', 'random'} or array-like of shape (n_clusters, n_features), \
 default='k-means++'
-        'k-means++' seeds with :func:`sklearn.cluster.kmeans_plusplus`; 'random' picks K distinct
-        rows (with probability proportional to the sample weight); an array gives the centres.
+        'k-means++' seeds with greedy k-means++ (the draws of
+        :func:`sklearn.cluster.kmeans_plusplus`); 'random' picks K distinct rows (with
+        probability proportional to the sample weight); an array gives the centres.
     n_init : int, default=1
         Number of seedings; the run with the lowest inertia is kept.
     max_iter : int, default=300
@@ -278,8 +279,6 @@ default='k-means++'
         if self.init == "random":
             rows = rng.choice(batch.n_rows, size=self.n_clusters, replace=False, p=w / w.sum())
             return KMeansParams(X[rows].astype(np.float64))
-        from sklearn.cluster import kmeans_plusplus
-
         centers, _ = kmeans_plusplus(X, self.n_clusters, sample_weight=w, random_state=rng)
         return KMeansParams(np.asarray(centers, dtype=np.float64))
 
@@ -457,9 +456,11 @@ default='k-means++'
         """Euclidean distance of each row to each centre: shape (n_samples, n_clusters)."""
         return np.sqrt(-2.0 * self._log_joint_checked(X, {}))
 
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_transform(
+        self, X: Any, y: Any = None, sample_weight: Any = None, **fit_params: Any
+    ) -> np.ndarray:
         """Fit, then return the distances of the training rows to the centres."""
-        return self.fit(X, sample_weight=sample_weight).transform(X)
+        return self.fit(X, sample_weight=sample_weight, **fit_params).transform(X)
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None, **fit_data: Any) -> float:
         """Opposite of the inertia of ``X`` (as scikit-learn's ``KMeans.score``)."""

@@ -21,9 +21,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
-from sklearn.utils.validation import validate_data
 
+from emkit._sklearn_api import validate_data
 from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
@@ -396,6 +395,8 @@ def labelled_loo_accuracy(estimator: MultinomialMixture, X: Any, labels: Any) ->
     known = np.flatnonzero(y >= 0)
     if known.size == 0:
         raise DataError("labelled_loo_accuracy needs at least one labelled document (labels >= 0)")
+    from sklearn.base import clone
+
     X = sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X)
     hits = 0
     with warnings.catch_warnings():

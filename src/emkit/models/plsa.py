@@ -30,9 +30,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
 
+from emkit._sklearn_api import check_is_fitted, check_random_state, validate_data
 from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
 from emkit.base import EMEstimator
 from emkit.data import Batch

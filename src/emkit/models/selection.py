@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.utils import check_random_state
 
+from emkit._sklearn_api import check_random_state
 from emkit.exceptions import DataError, ParameterError
 from emkit.models.gaussian import COVARIANCE_KINDS, GaussianMixture
 

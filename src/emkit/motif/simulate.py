@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.utils import check_random_state
 
+from emkit._sklearn_api import check_random_state
 from emkit.exceptions import ParameterError
 from emkit.motif.fasta import DNA, Alphabet, decode, get_alphabet
 
