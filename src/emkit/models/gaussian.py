@@ -41,6 +41,7 @@ from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ConvergenceWarning, ParameterError
 from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
+from emkit.models._rebase import moved_moments, moved_whitened
 from emkit.stats import Stats
 
 __all__ = [
@@ -548,6 +549,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
 
     # reg_covar makes the M-step a regularised maximiser: see Notes
     monotone: ClassVar[bool] = False
+    supports_online: ClassVar[bool] = True
 
     params_type = GaussianParams
 
@@ -918,6 +920,22 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
                 cov = np.where(sel, params.covariances, cov)
         weights = nk / nk.sum()
         return self._params_from(weights, means, cov)
+
+    def rebase_stats(
+        self, stats: Stats, params: GaussianParams, new_params: GaussianParams
+    ) -> Stats:
+        """Moments in the frame of ``new_params`` (online EM; see :mod:`emkit.models._rebase`)."""
+        if self.covariance_type == "full":
+            W = moved_whitened(
+                np.asarray(stats["W"], dtype=np.float64),
+                params.means,
+                params.precisions_cholesky,
+                new_params.means,
+                new_params.precisions_cholesky,
+            )
+            return stats.replace(W=W)
+        delta = stable_shift(params.means) - stable_shift(new_params.means)
+        return moved_moments(stats, delta, tied=self.covariance_type == "tied")
 
     # -- fitted model ---------------------------------------------------------------------
     def _set_fitted(self, result: Any) -> None:
