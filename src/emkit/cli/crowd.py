@@ -274,8 +274,9 @@ def labels(
     """True labels from crowd answers: Dawid-Skene, one-coin Dawid-Skene or majority vote."""
     import numpy as np
 
-    from emkit.crowd.categorical import DawidSkene, MajorityVote, OneCoinDawidSkene
+    from emkit.crowd.categorical import DawidSkene, OneCoinDawidSkene
     from emkit.crowd.io import read_answers
+    from emkit.crowd.majority import MajorityVote
 
     methods: dict[str, Any] = {
         "dawid-skene": DawidSkene,

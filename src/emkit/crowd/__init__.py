@@ -10,13 +10,13 @@ Parquet, as crowd-kit takes them. pandas is needed for DataFrame input and outpu
 from emkit.crowd.categorical import (
     DawidSkene,
     DawidSkeneParams,
-    MajorityVote,
     OneCoinDawidSkene,
     OneCoinParams,
 )
 from emkit.crowd.continuous import AnnotatorParams, ContinuousAnnotators
 from emkit.crowd.datasets import course_demo, simulate_scores
 from emkit.crowd.io import Answers, read_answers
+from emkit.crowd.majority import MajorityVote
 
 __all__ = [
     "AnnotatorParams",
