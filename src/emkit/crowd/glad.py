@@ -73,7 +73,8 @@ def _per_id(value: Any, ids: np.ndarray, name: str) -> np.ndarray:
     if hasattr(value, "reindex") and hasattr(value, "index"):
         out = value.reindex(list(ids)).to_numpy(dtype=np.float64)
     else:
-        out = np.broadcast_to(np.asarray(value, dtype=np.float64), (len(ids),)).copy()
+        arr = np.asarray(value, dtype=np.float64)
+        out = np.full(len(ids), float(arr)) if arr.ndim == 0 else arr
     if out.shape != (len(ids),) or not np.all(np.isfinite(out)):
         raise DataError(f"{name} must be finite and give a value for each of the {len(ids)} ids")
     return out
