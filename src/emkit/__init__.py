@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     )
     from emkit.executors import DaskExecutor, Executor, InMemoryExecutor, StreamExecutor
     from emkit.io import load, save
-    from emkit.models import BernoulliMixture, BinomialMixture, GaussianMixture, KMeans
+    from emkit.models import (
+        BernoulliMixture,
+        BinomialMixture,
+        GaussianMixture,
+        GaussianMixtureImputer,
+        KMeans,
+    )
     from emkit.sources import ArraySource, NpySource, ParquetSource, RowSource, SparseNpzSource
     from emkit.stats import Stats
 
@@ -57,6 +63,7 @@ _EXPORTS = {
     "BernoulliMixture": "emkit.models.bernoulli",
     "BinomialMixture": "emkit.models.binomial",
     "GaussianMixture": "emkit.models.gaussian",
+    "GaussianMixtureImputer": "emkit.models.gaussian_impute",
     "KMeans": "emkit.models.kmeans",
     "ArraySource": "emkit.sources",
     "NpySource": "emkit.sources",
@@ -82,6 +89,7 @@ __all__ = [
     "Executor",
     "FitResult",
     "GaussianMixture",
+    "GaussianMixtureImputer",
     "InMemoryExecutor",
     "IterationInfo",
     "KMeans",

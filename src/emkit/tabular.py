@@ -14,8 +14,15 @@ from emkit.exceptions import DataError
 __all__ = ["read_numeric_csv"]
 
 
+#: cells read as a missing value with ``missing=True``
+_MISSING_CELLS = frozenset({"", "na", "nan", "n/a", "?", "null"})
+
+
 def read_numeric_csv(
-    path: str | os.PathLike[str], columns: Sequence[str] | None = None
+    path: str | os.PathLike[str],
+    columns: Sequence[str] | None = None,
+    *,
+    missing: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """Read numeric columns of a CSV file with a header row.
 
@@ -25,6 +32,9 @@ def read_numeric_csv(
         The CSV file.
     columns : sequence of str, optional
         Columns to read, in this order; all columns if None.
+    missing : bool, default=False
+        Read an empty cell, ``NA``, ``NaN`` or ``?`` as a missing value (NaN) instead of
+        rejecting it.
 
     Returns
     -------
@@ -47,10 +57,10 @@ def read_numeric_csv(
         raise DataError(f"{str(path)!r} is empty: expected a header row and data rows")
     header = [h.strip() for h in rows[0]]
     names = list(header) if columns is None else list(columns)
-    missing = [c for c in names if c not in header]
-    if missing:
+    unknown = [c for c in names if c not in header]
+    if unknown:
         raise DataError(
-            f"unknown column {missing[0]!r} in {str(path)!r}; available columns: {header}"
+            f"unknown column {unknown[0]!r} in {str(path)!r}; available columns: {header}"
         )
     index = [header.index(c) for c in names]
     data = rows[1:]
@@ -64,11 +74,20 @@ def read_numeric_csv(
             )
         for j, col in enumerate(index):
             cell = row[col].strip()
+            if missing and cell.lower() in _MISSING_CELLS:
+                values[i, j] = np.nan
+                continue
             try:
                 values[i, j] = float(cell)
             except ValueError:
+                hint = (
+                    " (a missing value: emkit gmm --missing em and emkit impute accept them)"
+                    if cell.lower() in _MISSING_CELLS
+                    else ""
+                )
                 raise DataError(
-                    f"{str(path)!r} line {i + 2}, column {names[j]!r}: {cell!r} is not a number"
+                    f"{str(path)!r} line {i + 2}, column {names[j]!r}: {cell!r} is not a "
+                    f"number{hint}"
                 ) from None
             if not np.isfinite(values[i, j]):
                 raise DataError(

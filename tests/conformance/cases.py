@@ -54,6 +54,10 @@ class Case:
     row_params : tuple of str
         Parameters with one row per training row (PLSA's ``doc_topic``): an integer weight
         ``w`` then equals ``w`` copies of the row, each with the weighted row's parameters.
+    hard_fixed_point : bool
+        Whether hard EM reaches an exact fixed point in finitely many steps. Not so with
+        missing values: with the assignments fixed, the M-step still runs EM over the missing
+        coordinates (continuous), which converges only linearly.
     """
 
     name: str
@@ -62,6 +66,7 @@ class Case:
     mixture: bool = True
     independent_rows: bool = False
     row_params: tuple[str, ...] = ()
+    hard_fixed_point: bool = True
 
 
 def _binary(n_min: int = 2) -> st.SearchStrategy[FitData]:
@@ -287,3 +292,46 @@ def _figure_ground_mixture(**kw: Any) -> EMEstimator[Any]:
 
 
 CASES += [Case("figure_ground", _figure_ground_mixture, _figure_ground())]
+
+
+@st.composite
+def _blobs_missing(d: st.DrawFn) -> FitData:
+    """The blobs above (2 or 3 features) with 10-40 % of the values missing completely at
+    random; every row keeps an observed value and every column a few."""
+    n_a = d(st.integers(6, 20))
+    n_b = d(st.integers(6, 20))
+    p = d(st.integers(2, 3))
+    rng = np.random.default_rng(d(st.integers(0, 2**31)))
+    scale = d(st.sampled_from([1e-2, 1.0, 1e3]))
+    offset = d(st.sampled_from([0.0, 1e4]))
+    a = rng.normal(0.0, 1.0, size=(n_a, p))
+    b = rng.normal(20.0, 1.0, size=(n_b, p))
+    X = offset + scale * np.vstack([a, b])
+    drop = rng.random(X.shape) < d(st.floats(0.1, 0.4))
+    drop[np.arange(X.shape[0]), rng.integers(0, p, size=X.shape[0])] = False
+    drop[:3] = False
+    drop[n_a : n_a + 3] = False
+    X[drop] = np.nan
+    return FitData(X)
+
+
+def _gmm_missing(covariance_type: str) -> Callable[..., EMEstimator[Any]]:
+    def make(**kw: Any) -> EMEstimator[Any]:
+        # reg_covar=0: the M-step is then the exact maximiser and EM provably monotone
+        return GaussianMixture(
+            2, covariance_type=covariance_type, missing="em", **{"reg_covar": 0.0, **kw}
+        )
+
+    return make
+
+
+CASES += [
+    Case(
+        f"gmm_{t}_missing",
+        _gmm_missing(t),
+        _blobs_missing(),
+        independent_rows=True,
+        hard_fixed_point=False,
+    )
+    for t in ("full", "tied", "diag", "spherical")
+]

@@ -220,12 +220,15 @@ def use_executor(
             yield DaskExecutor(client, chunk_rows=chunk_rows)
 
 
-def open_columns(path: Path, columns: list[str] | None) -> tuple[list[str], Any]:
+def open_columns(
+    path: Path, columns: list[str] | None, *, missing: bool = False
+) -> tuple[list[str], Any]:
     """Numeric columns of a data file, by name: ``(names, data)``.
 
     A ``.csv`` file is read into memory (an array); ``.parquet`` files (or a directory of them)
     and ``.npy`` arrays are opened as row sources, so ``--executor stream`` or ``dask`` never
     loads them whole. A ``.npy`` file has no column names: its columns are ``0, 1, ...``.
+    ``missing=True`` reads empty or ``NA`` CSV cells as NaN (Parquet nulls are NaN anyway).
     """
     from emkit.sources import NpySource, ParquetSource
     from emkit.tabular import read_numeric_csv
@@ -245,7 +248,7 @@ def open_columns(path: Path, columns: list[str] | None) -> tuple[list[str], Any]
                 f"a .npy file has no column names: use all its {width} columns (no --columns)"
             )
         return names, array
-    return read_numeric_csv(path, columns)
+    return read_numeric_csv(path, columns, missing=missing)
 
 
 def open_column(path: Path, name: str) -> Any:

@@ -183,6 +183,12 @@ def gmm(
         "kmeans", "--init", help="kmeans, k-means++, random or random_from_data."
     ),
     reg_covar: float = typer.Option(1e-6, "--reg-covar", help="Added to covariance diagonals."),
+    missing: str = typer.Option(
+        "error",
+        "--missing",
+        help="error: empty / NA cells are an error; em: values missing at random, fitted by "
+        "exact EM on the observed values.",
+    ),
     hard: bool = HARD_OPTION,
     n_init: int = N_INIT_OPTION,
     seed: int | None = SEED_OPTION,
@@ -233,12 +239,15 @@ def gmm(
         raise UsageError(f"--covariance {bad[0]!r} is not one of {', '.join(_COVARIANCES)}")
     if not select and len(types) > 1:
         raise UsageError("give one --covariance type, or several together with --select")
-    names, X = open_columns(data, _columns(columns))
+    if missing not in ("error", "em"):
+        raise UsageError(f"--missing {missing!r} is not one of error, em")
+    names, X = open_columns(data, _columns(columns), missing=missing == "em")
     if plot is not None and X.shape[1] < 2:
         raise UsageError("--plot needs at least two columns (it draws the first two)")
     options: dict[str, Any] = {
         "init": init,
         "reg_covar": reg_covar,
+        "missing": missing,
         "hard": hard,
         "max_iter": max_iter,
         "tol": tol,

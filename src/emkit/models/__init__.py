@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from emkit.models.bernoulli import BernoulliMixture
     from emkit.models.binomial import BinomialMixture, BinomialParams
     from emkit.models.gaussian import DegenerateComponentWarning, GaussianMixture, GaussianParams
+    from emkit.models.gaussian_impute import GaussianMixtureImputer
+    from emkit.models.gaussian_missing import AllMissingRowsWarning
     from emkit.models.kmeans import KMeans, KMeansParams
     from emkit.models.multinomial import (
         MultinomialMixture,
@@ -25,6 +27,8 @@ _EXPORTS = {
     "DegenerateComponentWarning": "emkit.models.gaussian",
     "GaussianMixture": "emkit.models.gaussian",
     "GaussianParams": "emkit.models.gaussian",
+    "GaussianMixtureImputer": "emkit.models.gaussian_impute",
+    "AllMissingRowsWarning": "emkit.models.gaussian_missing",
     "KMeans": "emkit.models.kmeans",
     "KMeansParams": "emkit.models.kmeans",
     "MultinomialMixture": "emkit.models.multinomial",
@@ -38,11 +42,13 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PLSA",
+    "AllMissingRowsWarning",
     "BernoulliMixture",
     "BinomialMixture",
     "BinomialParams",
     "DegenerateComponentWarning",
     "GaussianMixture",
+    "GaussianMixtureImputer",
     "GaussianParams",
     "KMeans",
     "KMeansParams",

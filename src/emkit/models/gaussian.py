@@ -39,7 +39,7 @@ from emkit._validation import ARRAY, NONE, Constraint, check_squares_finite, int
 from emkit.base import MixtureEstimator
 from emkit.data import Batch
 from emkit.engine import StepContext
-from emkit.exceptions import ConvergenceWarning, ParameterError
+from emkit.exceptions import ConvergenceWarning, DataError, ParameterError
 from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
 from emkit.models._rebase import moved_moments, moved_whitened
 from emkit.stats import Stats
@@ -508,6 +508,11 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
     precisions_init : array-like, optional
         User-given starting parameters (precision matrices, shaped like ``covariances_``); each
         replaces the corresponding part of the initialisation above.
+    missing : {'error', 'em'}, default='error'
+        What a NaN in X means. 'error': invalid input (as in scikit-learn). 'em': a value
+        missing at random; the fit maximises the likelihood of the observed values by the
+        exact EM of Ghahramani & Jordan (1994) (:mod:`emkit.models.gaussian_missing`), and
+        ``predict``, ``score_samples`` and :meth:`impute` accept rows with NaN.
     hard : bool, default=False
         Classification EM: each row is assigned wholly to its most probable component.
     random_state : int, RandomState or None, default=None
@@ -561,6 +566,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         "means_init": ARRAY | NONE,
         "precisions_init": ARRAY | NONE,
         "verbose": interval(int, 0, None),
+        "missing": one_of({"error", "em"}),
     }
 
     def __init__(
@@ -576,6 +582,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         weights_init: Any = None,
         means_init: Any = None,
         precisions_init: Any = None,
+        missing: str = "error",
         hard: bool = False,
         random_state: Any = None,
         warm_start: bool = False,
@@ -591,6 +598,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         self.weights_init = weights_init
         self.means_init = means_init
         self.precisions_init = precisions_init
+        self.missing = missing
         self.hard = hard
         self.random_state = random_state
         self.warm_start = warm_start
@@ -600,9 +608,22 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
     def _validate_data(self, X: Any, *, reset: bool, **unexpected: Any) -> tuple[np.ndarray, ...]:
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
-        X = validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1
-        )
+        if getattr(self, "missing", "error") == "em":
+            from emkit.models import gaussian_missing
+
+            return (gaussian_missing.validate(self, X, reset=reset),)
+        try:
+            X = validate_data(
+                self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1
+            )
+        except ValueError as error:
+            if "NaN" not in str(error):
+                raise
+            first = str(error).split("\n")[0].rstrip(".")
+            raise DataError(
+                f"{first}. GaussianMixture(missing='em') treats NaN as values missing at "
+                "random (or impute them first)."
+            ) from None
         return (check_squares_finite(np.asarray(X)),)
 
     @property
@@ -695,6 +716,10 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
 
     # -- engine hooks ---------------------------------------------------------------------
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> GaussianParams:
+        if self.missing == "em":
+            from emkit.models import gaussian_missing
+
+            batch = gaussian_missing.init_batch(batch)
         X, w = batch.X, batch.weight
         d = X.shape[1]
         if self.weights_init is None or self.means_init is None or self.precisions_init is None:
@@ -851,6 +876,13 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         return Stats(0.0, 0.0, **acc)
 
     def e_step(self, batch: Batch, params: GaussianParams, ctx: StepContext) -> Stats:
+        if self.missing == "em":
+            from emkit.models import gaussian_missing
+
+            return gaussian_missing.e_step(self, batch, params, ctx)
+        return self._e_step_complete(batch, params, ctx)
+
+    def _e_step_complete(self, batch: Batch, params: GaussianParams, ctx: StepContext) -> Stats:
         X, weight = batch.X, batch.weight
         n, d = X.shape
         K = self.n_components
@@ -891,6 +923,13 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         return self._accumulate_all(batch, resp, params)
 
     def log_joint(self, batch: Batch, params: GaussianParams) -> np.ndarray:
+        if self.missing == "em":
+            from emkit.models import gaussian_missing
+
+            return gaussian_missing.log_joint(self, batch.X, params)
+        return self._log_joint_complete(batch, params)
+
+    def _log_joint_complete(self, batch: Batch, params: GaussianParams) -> np.ndarray:
         X = batch.X
         p = self._prepare(params, X.dtype)
         kind = self._kind
@@ -940,7 +979,64 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
     # -- fitted model ---------------------------------------------------------------------
     def _set_fitted(self, result: Any) -> None:
         super()._set_fitted(result)
+        if self.missing == "em":
+            from emkit.models import gaussian_missing
+
+            gaussian_missing.warn_empty_rows(result.final_stats)
         self._warn_degenerate(np.asarray(result.final_stats["nk"]))
+
+    def impute(self, X: Any) -> np.ndarray:
+        """Fill the NaN of ``X`` with their conditional means ``E[x_M | x_O]`` under the fitted
+        mixture (the posterior-weighted conditional means of the components).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks a missing value; observed values are returned unchanged.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        from emkit._sklearn_api import check_is_fitted
+        from emkit.models import gaussian_missing
+
+        check_is_fitted(self, "params_")
+        X = gaussian_missing.validate(self, X, reset=False)
+        return gaussian_missing.conditional_means(X, self.params_, self.covariance_type)
+
+    def sample_imputations(
+        self, X: Any, n_imputations: int = 5, random_state: Any = None
+    ) -> np.ndarray:
+        """Multiple imputation: draws of the missing values from ``p(x_M | x_O)``.
+
+        Each draw picks a component from the row's posterior, then the missing values from
+        that component's conditional Gaussian (mean and covariance given the observed values).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks a missing value.
+        n_imputations : int, default=5
+        random_state : int, RandomState or None
+            Defaults to the estimator's ``random_state``.
+
+        Returns
+        -------
+        ndarray of shape (n_imputations, n_samples, n_features)
+            Observed values unchanged in every draw.
+        """
+        from emkit._sklearn_api import check_is_fitted, check_random_state
+        from emkit.models import gaussian_missing
+
+        check_is_fitted(self, "params_")
+        if not isinstance(n_imputations, int | np.integer) or n_imputations < 1:
+            raise ParameterError(f"n_imputations must be a positive integer, got {n_imputations!r}")
+        X = gaussian_missing.validate(self, X, reset=False)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        return gaussian_missing.conditional_draws(
+            X, self.params_, self.covariance_type, int(n_imputations), rng
+        )
 
     def _warn_degenerate(self, nk: np.ndarray) -> None:
         params: GaussianParams = self.params_
