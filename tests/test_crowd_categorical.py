@@ -68,8 +68,11 @@ def test_toy_crowd_kit_api() -> None:
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     errors = ds.errors_
     assert errors.index.names == ["worker", "label"]
-    assert errors.loc[("spam", "n"), "y"] == pytest.approx(1.0)  # spam says n when truth is y
-    assert ds.priors_.to_dict() == pytest.approx({"n": 2 / 6, "y": 4 / 6}, abs=1e-6)
+    # spam says n on all 4 tasks whose truth is y; the default prior adds 0.1 / 2 per cell
+    a = 0.05
+    assert errors.loc[("spam", "n"), "y"] == pytest.approx((4 + a) / (4 + 2 * a), rel=1e-6)
+    expected = {"n": (2 + a) / (6 + 2 * a), "y": (4 + a) / (6 + 2 * a)}
+    assert ds.priors_.to_dict() == pytest.approx(expected, abs=1e-4)
     assert ds.confusion_.shape == (4, 2, 2)
     np.testing.assert_allclose(ds.confusion_.sum(axis=2), 1.0)
     one = OneCoinDawidSkene().fit(df)
@@ -84,12 +87,32 @@ def test_majority_vote_tie_break_and_weights() -> None:
         {"task": [1, 1, 2, 2, 2], "worker": [1, 2, 1, 2, 3], "label": ["b", "a", "c", "b", "c"]}
     )
     mv = MajorityVote().fit(df)
-    # task 1 is a tie between a and b: the first class in sorted order wins
-    assert mv.labels_.to_dict() == {1: "a", 2: "c"}
+    # task 1 is a tie between a (worker 2) and b (worker 1); on the untied task 2 worker 1
+    # agreed with the majority and worker 2 did not: reliability (1+1)/(1+2) > (0+1)/(1+2)
+    assert mv.labels_.to_dict() == {1: "b", 2: "c"}
     np.testing.assert_allclose(mv.probas_.loc[1].to_numpy(), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(mv.skill_, [1.0, 0.0, 1.0])
+    # the first class in sorted order, on request
+    assert MajorityVote(tie_break="first").fit(df).labels_.to_dict() == {1: "a", 2: "c"}
+    # random: among the tied classes only, reproducible with a seed
+    draws = {MajorityVote(tie_break="random", random_state=s).fit(df).labels_[1] for s in range(20)}
+    assert draws == {"a", "b"}
+    assert (
+        MajorityVote(tie_break="random", random_state=3)
+        .fit(df)
+        .labels_.equals(MajorityVote(tie_break="random", random_state=3).fit(df).labels_)
+    )
+    # weights decide before any tie-break
     assert MajorityVote().fit(df, sample_weight=[1, 3, 1, 1, 1]).labels_[1] == "a"
     assert MajorityVote().fit(df, sample_weight=[3, 1, 1, 1, 1]).labels_[1] == "b"
-    np.testing.assert_allclose(mv.skill_, [0.5, 0.5, 1.0])
+    with pytest.raises(ParameterError, match="tie_break"):
+        MajorityVote(tie_break="coin").fit(df)
+
+
+def test_majority_vote_ties_equal_reliability_go_to_the_first_class() -> None:
+    # two workers who never meet on an untied task: equal reliability 1/2, so "a" wins
+    df = pd.DataFrame({"task": [1, 1], "worker": [1, 2], "label": ["b", "a"]})
+    assert MajorityVote().fit_predict(df).to_dict() == {1: "a"}
 
 
 def test_gold_labels_are_clamped() -> None:
@@ -142,7 +165,9 @@ def test_repeated_pairs_single_labels_unseen_classes_and_ids() -> None:
     proba = ds.probas_
     assert list(proba.columns) == [0, 1, 2]
     assert np.all(np.isfinite(proba.to_numpy()))
-    assert proba[2].max() < 1e-6
+    # nobody said 2: only the prior's pseudo-counts give it mass (1e-6 without them)
+    assert proba[2].max() < 0.02 and (proba.idxmax(axis=1) != 2).all()
+    assert DawidSkene(classes=[0, 1, 2], smoothing=1e-10).fit(df).probas_[2].max() < 1e-6
     assert ds.labels_["t2"] == 1  # a task with a single label
     # a repeated pair counts twice, exactly like a weight of 2
     once = DawidSkene(tol=0, max_iter=5).fit(df.drop(index=1), sample_weight=[2, 1, 1, 1, 1])

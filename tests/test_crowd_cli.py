@@ -123,7 +123,7 @@ def test_labels_end_to_end(run: Callable, labels: tuple[Path, Path], tmp_path: P
     path, gold = labels
     out = tmp_path / "labels.csv"
     names = ["--task", "question", "--worker", "who", "--label", "answer"]
-    for method in ("dawid-skene", "one-coin", "majority"):
+    for method in ("dawid-skene", "one-coin", "majority", "glad", "mace", "auto"):
         result = run(
             "labels",
             str(path),
@@ -140,6 +140,17 @@ def test_labels_end_to_end(run: Callable, labels: tuple[Path, Path], tmp_path: P
         assert result.returncode == 0, result.stderr
         summary = json.loads(result.stdout)
         assert summary["accuracy"] == 1.0, method
+        if method == "auto":  # the choice and the agreement of every method it tried
+            assert summary["method"] in summary["held_out_agreement"]
+            assert set(summary["held_out_agreement"]) == {
+                "majority",
+                "one-coin",
+                "dawid-skene",
+                "glad",
+                "mace",
+            }
+        else:
+            assert summary["method"] == method
         table = pd.read_csv(out)
         assert list(table.columns[:2]) == ["question", "label"] and len(table) == 12
     shown = run("labels", str(path), *names, "--plot", str(tmp_path / "p"), cwd=tmp_path)
@@ -172,7 +183,7 @@ def test_labels_bad_options(run: Callable, labels: tuple[Path, Path], tmp_path: 
     path, _ = labels
     result = run("labels", str(path), "--task", "nope", cwd=tmp_path)
     assert result.returncode == 2 and "unknown column 'nope'" in result.stderr
-    result = run("labels", str(path), "--method", "glad", cwd=tmp_path)
+    result = run("labels", str(path), "--method", "spectral", cwd=tmp_path)
     assert result.returncode == 2 and "unknown --method" in result.stderr
     missing = run("labels", str(tmp_path / "missing.csv"), cwd=tmp_path)
     assert missing.returncode == 2 and "no such file" in missing.stderr

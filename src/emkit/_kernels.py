@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "HAVE_NUMBA",
+    "MIN_COMPILED_WORK",
     "asymmetric_scores",
     "gauss_soft_whitened",
     "hamming_keys",
@@ -21,10 +22,23 @@ __all__ = [
     "lloyd_pass",
     "soft_posterior",
     "weight_planes",
+    "worthwhile",
 ]
 
 #: whether numba is installed (checked without importing it)
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+
+#: Calls with less work than this (elementary steps: rows x components x features ...) take the
+#: NumPy path. Importing numba and loading its cached kernels costs 0.3-0.8 s per process, and
+#: compiling them on a fresh machine 1-2 s: more than NumPy needs for small inputs, which is
+#: what a command line run on a small file mostly sees. At 2**24 steps a NumPy pass takes about
+#: 10-30 ms, so a fit of a few dozen passes already pays for the compiled kernels.
+MIN_COMPILED_WORK = 2**24
+
+
+def worthwhile(work: int) -> bool:
+    """Whether a call with ``work`` elementary steps should take the compiled path."""
+    return HAVE_NUMBA and work >= MIN_COMPILED_WORK
 
 
 def hamming_keys(

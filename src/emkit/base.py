@@ -158,7 +158,105 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
         self._set_fitted(result)
         return self
 
+    # -- online (stepwise) EM: see emkit.online ---------------------------------------------
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        step_size: Any = None,
+        **fit_data: Any,
+    ) -> EMEstimator[P]:
+        """One step of stepwise (online) EM on the mini-batch ``X``.
+
+        The batch's statistics at the current parameters, divided by its weight, update the
+        running statistics ``s <- (1 - rho_t) s + rho_t s_batch`` with ``rho_t = (t + t0) **
+        -kappa``, and one M-step follows (see :mod:`emkit.online`). The first call (on an
+        unfitted model) starts from ``init_params`` on its batch, or from the user-given
+        starting parameters; after :meth:`fit` it continues from the fitted parameters and
+        statistics; :meth:`fit` starts afresh.
+
+        Parameters
+        ----------
+        X : array-like
+            The batch's rows (at least ``n_components`` of them in the first batch).
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), optional
+            As in :meth:`fit`: within a batch an integer weight equals repetition.
+        step_size : emkit.online.StepSize, optional
+            The schedule ``(kappa, t0)``; kept for later calls. Default ``StepSize()``
+            (``kappa=0.6, t0=2``).
+        **fit_data
+            Per-row model data, as in :meth:`fit`.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ParameterError
+            For models that do not support online EM (``n_passes > 1``: the crowd models, PLSA).
+
+        Notes
+        -----
+        After the call ``n_iter_`` counts batches, ``lower_bound_`` is the running mean
+        log-likelihood per unit weight (of the batches, at the parameters each met),
+        ``log_likelihood_`` that times the weight seen, ``converged_`` is False, and
+        ``online_state_`` holds the running statistics.
+        """
+        from emkit.online import partial_fit
+
+        partial_fit(self, X, sample_weight, step_size=step_size, fit_data=fit_data)
+        return self
+
+    def fit_online(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        batch_rows: int = 65536,
+        n_epochs: int = 1,
+        step_size: Any = None,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] = (),
+        **fit_data: Any,
+    ) -> EMEstimator[P]:
+        """Fit by stepwise (online) EM: ``n_epochs`` passes over ``X`` in ``batch_rows`` batches.
+
+        ``X`` is whatever :meth:`fit` takes; data on disk (a path or a row source) are streamed
+        and never held in memory whole. The start is ``init_params`` on the executor's
+        initialisation sample (as in :meth:`fit`), or the user-given or warm-start parameters.
+        Each batch then makes one :meth:`partial_fit`-style update; batches are visited in a
+        random order each epoch when ``shuffle``. ``log_likelihood_history_`` holds the running
+        estimate of the total log-likelihood after every batch. See :mod:`emkit.online`.
+        """
+        from emkit.online import fit_online
+
+        fit_online(
+            self,
+            X,
+            sample_weight,
+            batch_rows=batch_rows,
+            n_epochs=n_epochs,
+            step_size=step_size,
+            shuffle=shuffle,
+            callbacks=callbacks,
+            fit_data=fit_data,
+        )
+        return self
+
     def _set_fitted(self, result: FitResult[P]) -> None:
+        from emkit.online import OnlineState
+
+        self._set_result(result)
+        # fit starts online EM afresh: partial_fit continues from this fit's statistics
+        self.online_state_ = OnlineState.from_fit(result) if self.supports_online else None
+
+    def _set_result(self, result: FitResult[P]) -> None:
         self.params_ = result.params
         for f in dataclasses.fields(result.params):  # type: ignore[arg-type]
             setattr(self, f"{f.name}_", getattr(result.params, f.name))

@@ -201,10 +201,15 @@ class EMModel(ABC, Generic[P]):
         Whether the objective is guaranteed never to decrease (True for exact M-steps). Models
         whose M-step is regularised (e.g. a variance floor) may set it False; the engine then
         only logs decreases.
+    supports_online : bool
+        Whether stepwise (online) EM (:mod:`emkit.online`, ``partial_fit``) applies: the model's
+        pass-0 statistics are sums over independent rows whose average per unit of weight the
+        M-step may take in place of the sums. Opt-in; models with ``n_passes > 1`` never do.
     """
 
     n_passes: ClassVar[int] = 1
     monotone: ClassVar[bool] = True
+    supports_online: ClassVar[bool] = False
 
     @abstractmethod
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> P:
@@ -222,6 +227,17 @@ class EMModel(ABC, Generic[P]):
     @abstractmethod
     def m_step(self, stats: Stats, params: P, ctx: StepContext) -> P:
         """New parameters from the statistics of all rows for pass ``ctx.pass_index``."""
+
+    def rebase_stats(self, stats: Stats, params: P, new_params: P) -> Stats:
+        """Statistics computed at ``params`` re-expressed for an M-step at ``new_params``.
+
+        Only online EM calls it: its running statistics outlive the parameters they were
+        computed at. The default (identity) is right for statistics that do not depend on the
+        parameters' frame (counts, sums of rows); models that accumulate moments about a point
+        or in a frame taken from the current parameters (for numerical accuracy) map them,
+        exactly, to the frame of ``new_params``.
+        """
+        return stats
 
     def objective(self, stats: Stats, params: P, ctx: StepContext) -> float:
         """The objective at ``params`` from the pass-0 statistics (default ``stats.loglik``).

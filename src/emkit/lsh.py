@@ -167,6 +167,7 @@ def _hamming_rows(
     ids: np.ndarray | None = None,
     shift: int = 0,
     out: np.ndarray | None = None,
+    compiled: bool | None = None,
 ) -> np.ndarray:
     """Hamming distance of each query code to every stored code, or selection keys.
 
@@ -183,6 +184,8 @@ def _hamming_rows(
         ``np.partition`` selects fastest.
     out : ndarray of shape (B, n), optional
         Where to write the result.
+    compiled : bool, optional
+        Take the compiled kernel; by default when the call has the work to pay for it.
 
     Returns
     -------
@@ -190,11 +193,13 @@ def _hamming_rows(
     """
     n_words, n = codes_by_word.shape
     B = query_codes.shape[0]
+    if compiled is None:
+        compiled = _USE_KERNELS and _kernels.worthwhile(B * n * n_words)
     if dtype is None:
         dtype = np.uint8 if n_words * 64 <= 255 else np.uint16
     if out is None:
         out = np.empty((B, n), dtype=dtype)
-    if _USE_KERNELS:  # one compiled loop instead of passes over temporaries: 2-3x faster
+    if compiled:  # one compiled loop instead of passes over temporaries: 2-3x faster
         return _kernels.hamming_keys(codes_by_word, query_codes, out, ids, shift)
     query_codes = query_codes.astype(codes_by_word.dtype, copy=False)
     # tiles of (query rows x stored codes) small enough that the XOR and count buffers stay in
@@ -769,6 +774,8 @@ class LSHIndex(BaseEstimator):
         self, Q: np.ndarray, k: int, n_probes: int, rerank: int
     ) -> tuple[np.ndarray, np.ndarray]:
         n, n_words = self.codes_.shape
+        # compiled kernels where the scan pays for numba's start-up (emkit._kernels)
+        compiled = _USE_KERNELS and _kernels.worthwhile(Q.shape[0] * n * n_words)
         m = max(k, min(rerank, n))  # candidates passed on from code ranking
         short = min(n, max(2 * m, m + (_ASYM_FACTOR - 1) * k)) if self.asymmetric else m
         # the asymmetric distance sees every candidate tied with the short list's last one
@@ -778,10 +785,10 @@ class LSHIndex(BaseEstimator):
         if n_probes:
             found_bytes = 32 * n_probes * self.n_tables * max(64, n >> self.nbits)
         else:  # keys of every pair, or none with the compiled counting selection
-            found_bytes = 0 if _USE_KERNELS else 4 * n
+            found_bytes = 0 if compiled else 4 * n
         per_query = found_bytes + cap * (24 * n_words + 16) + m * self.vectors_[0].nbytes * 2
         block = max(1, min(Q.shape[0], _BLOCK_BYTES // per_query))
-        if n > _SMALL_SCAN and not n_probes and not _USE_KERNELS:  # bytes per distance
+        if n > _SMALL_SCAN and not n_probes and not compiled:  # bytes per distance
             block = max(1, min(Q.shape[0], _BLOCK_ELEMENTS // (n * n_words)))
         out_d = np.empty((Q.shape[0], k))
         out_i = np.empty((Q.shape[0], k), dtype=np.int64)
@@ -794,13 +801,13 @@ class LSHIndex(BaseEstimator):
                 if buffer is None:
                     g, width = _group_layout(n, cap)
                     buffer = np.empty((len(q), g * width), dtype=self._key_ids.dtype)
-                ids, valid = self._scan_candidates(qcodes, short, cap, buffer)
+                ids, valid = self._scan_candidates(qcodes, short, cap, buffer, compiled)
             else:
                 ids, valid = self._probe_candidates(z, qcodes, n_probes, short, cap)
             if short > m and ids.shape[1] > m:
                 # coarser weights where exact distances re-rank what they choose
                 levels = _ASYM_LEVELS if m == k else _ASYM_LEVELS_RERANK
-                score = self._asymmetric(z, qcodes, ids, levels)
+                score = self._asymmetric(z, qcodes, ids, levels, compiled)
                 if valid is not None:
                     score[~valid] = np.iinfo(np.uint32).max
                 # equal scores keep the Hamming order (distance, then id)
@@ -821,7 +828,12 @@ class LSHIndex(BaseEstimator):
         return out_d, out_i
 
     def _scan_candidates(
-        self, qcodes: np.ndarray, m: int, cap: int, buffer: np.ndarray | None = None
+        self,
+        qcodes: np.ndarray,
+        m: int,
+        cap: int,
+        buffer: np.ndarray | None = None,
+        compiled: bool | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """The ``m`` Hamming-nearest stored codes of each query (exact, ties by smaller id),
         and those tied with the m-th, up to ``cap`` per query.
@@ -838,9 +850,11 @@ class LSHIndex(BaseEstimator):
         B, n = qcodes.shape[0], self.n_samples_
         if m >= n:
             return np.broadcast_to(np.arange(n), (B, n)), None
-        if n > _SMALL_SCAN and not _USE_KERNELS:
+        if compiled is None:
+            compiled = _USE_KERNELS and _kernels.worthwhile(n * qcodes.size)
+        if n > _SMALL_SCAN and not compiled:
             return self._scan_long(qcodes, m, cap)
-        if _USE_KERNELS:
+        if compiled:
             # counting selection over the integer distances: the same (distance, id) order as
             # the keys below, without writing and partitioning a key per pair
             ids, ham = _kernels.hamming_smallest(
@@ -860,7 +874,9 @@ class LSHIndex(BaseEstimator):
             buffer = np.empty((B, g * width), dtype=dtype)
         key = buffer[:B]
         key[:, n:] = ~dtype(0)  # padding of the last groups: the largest key
-        _hamming_rows(self._codes_by_word, qcodes, dtype, self._key_ids, shift, out=key[:, :n])
+        _hamming_rows(
+            self._codes_by_word, qcodes, dtype, self._key_ids, shift, key[:, :n], compiled=False
+        )
         id_mask = (1 << shift) - 1
         top = _smallest_keys(key, cap, g, id_mask) if cap < n else np.sort(key[:, :n], axis=1)
         ids = (top & dtype(id_mask)).astype(np.intp)
@@ -883,7 +899,7 @@ class LSHIndex(BaseEstimator):
         m pairs fall back to the exact m-th smallest distance.
         """
         B, n = qcodes.shape[0], self.n_samples_
-        ham = _hamming_rows(self._codes_by_word, qcodes)
+        ham = _hamming_rows(self._codes_by_word, qcodes, compiled=False)
         stride = max(1, n // (64 * m))
         if stride > 1:
             sample = ham[:, ::stride]
@@ -923,7 +939,12 @@ class LSHIndex(BaseEstimator):
         return _dense(rows[kept][keep], cols[kept][keep], rank[keep], B, m)
 
     def _asymmetric(
-        self, z: np.ndarray, qcodes: np.ndarray, ids: np.ndarray, levels: int = _ASYM_LEVELS
+        self,
+        z: np.ndarray,
+        qcodes: np.ndarray,
+        ids: np.ndarray,
+        levels: int = _ASYM_LEVELS,
+        compiled: bool | None = None,
     ) -> np.ndarray:
         """Asymmetric distance of each query to its candidates, in units of its weight step.
 
@@ -946,7 +967,9 @@ class LSHIndex(BaseEstimator):
         ndarray of uint32, shape (B, C)
         """
         B, n_words = qcodes.shape
-        if _USE_KERNELS:  # the weights' bit planes in one compiled pass
+        if compiled is None:
+            compiled = _USE_KERNELS and _kernels.worthwhile(ids.size * n_words)
+        if compiled:  # the weights' bit planes in one compiled pass
             planes = _kernels.weight_planes(z, self.n_tables, self.nbits, levels)
             return _kernels.asymmetric_scores(self.codes_, qcodes, planes, ids)
         absz = np.abs(z)

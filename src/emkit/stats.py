@@ -33,6 +33,8 @@ class Stats(Mapping[str, Any]):
     >>> b = Stats(loglik=-2.0, weight=1.0, nk=np.array([0.5, 0.5]))
     >>> (a + b)["nk"]
     array([1.5, 1.5])
+    >>> (0.5 * a)["nk"], (0.5 * a).weight
+    (array([0.5, 0.5]), 1.0)
     """
 
     __slots__ = ("_arrays", "loglik", "weight")
@@ -68,6 +70,24 @@ class Stats(Mapping[str, Any]):
         )
 
     __radd__ = __add__
+
+    def __mul__(self, factor: object) -> Stats:
+        """Every field (``loglik``, ``weight`` and each array) times a scalar ``factor``.
+
+        Statistics are sums over rows, so ``c * s`` are the statistics of rows weighted ``c``
+        times as much: ``s * (1 / s.weight)`` is a per-unit-weight average, and stepwise
+        (online) EM's running statistics are ``(1 - rho) * s + rho * batch``.
+        """
+        if isinstance(factor, bool) or not isinstance(factor, int | float | np.number):
+            return NotImplemented
+        c = float(factor)
+        return Stats(
+            loglik=c * self.loglik,
+            weight=c * self.weight,
+            **{k: c * v for k, v in self._arrays.items()},
+        )
+
+    __rmul__ = __mul__
 
     def replace(self, **changes: Any) -> Stats:
         """Return a copy with some fields (``loglik``, ``weight`` or arrays) replaced."""

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
+from emkit._files import atomic_write
 from emkit._version import __version__
 from emkit.cli._commands import COMMANDS
 from emkit.exceptions import EmkitError
@@ -135,8 +136,6 @@ def emit_json(payload: Any, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
-        from emkit.io import atomic_write
-
         atomic_write(output, text.encode())
 
 

@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "labels": (
         "emkit.cli.crowd",
-        "True labels from crowd answers: Dawid-Skene, one-coin Dawid-Skene or majority vote.",
+        "True labels from crowd answers: majority vote, one-coin or full Dawid-Skene, GLAD, MACE.",
     ),
     "topics": (
         "emkit.cli.topics",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
+from emkit._files import atomic_write
 from emkit.cli._app import (
     HARD_OPTION,
     N_INIT_OPTION,
@@ -22,7 +23,6 @@ from emkit.cli._app import (
     fit_progress,
 )
 from emkit.exceptions import ConvergenceWarning, DataError
-from emkit.io import atomic_write
 
 if TYPE_CHECKING:
     import numpy as np
@@ -256,7 +256,9 @@ def labels(
     worker: str = _WORKER,
     label: str = typer.Option("label", "--label", help="Column of labels."),
     method: str = typer.Option(
-        "dawid-skene", "--method", help="dawid-skene, one-coin or majority."
+        "dawid-skene",
+        "--method",
+        help="majority, one-coin, dawid-skene, glad, mace, or auto (held-out agreement).",
     ),
     truth: Path | None = _TRUTH,
     truth_column: str | None = _TRUTH_COL,
@@ -267,23 +269,23 @@ def labels(
     hard: bool = HARD_OPTION,
     seed: int | None = SEED_OPTION,
     n_init: int = N_INIT_OPTION,
-    max_iter: int = typer.Option(100, "--max-iter", help="Maximum EM iterations."),
-    tol: float = typer.Option(1e-7, "--tol", help="Tolerance per answer."),
+    max_iter: int | None = typer.Option(
+        None, "--max-iter", help="Maximum EM iterations (default: the method's)."
+    ),
+    tol: float | None = typer.Option(
+        None, "--tol", help="Tolerance per answer (default: the method's)."
+    ),
     progress: bool = PROGRESS_OPTION,
 ) -> None:
-    """True labels from crowd answers: Dawid-Skene, one-coin Dawid-Skene or majority vote."""
+    """True labels from crowd answers: majority vote, one-coin or full Dawid-Skene, GLAD, MACE."""
     import numpy as np
 
-    from emkit.crowd.categorical import DawidSkene, MajorityVote, OneCoinDawidSkene
     from emkit.crowd.io import read_answers
+    from emkit.crowd.majority import MajorityVote
+    from emkit.crowd.select import METHODS, method_class, predicted_codes, select_method
 
-    methods: dict[str, Any] = {
-        "dawid-skene": DawidSkene,
-        "one-coin": OneCoinDawidSkene,
-        "majority": MajorityVote,
-    }
-    if method not in methods:
-        raise UsageError(f"unknown --method {method!r}; choose from {list(methods)}")
+    if method not in (*METHODS, "auto"):
+        raise UsageError(f"unknown --method {method!r}; choose from {[*METHODS, 'auto']}")
     _check_outputs(output, workers_output)
     frame = _read(csv)
     answers = read_answers(frame, task=task, worker=worker, value=label, kind="label")
@@ -291,38 +293,57 @@ def labels(
     names = dict(task=task, worker=worker, label=label)
     notes: list[str] = []
     mv = MajorityVote(**names).fit(answers)
+    chosen = method
+    selection: dict[str, float] | None = None
     if method == "majority":
         fitted: Any = mv
-    else:
-        fitted = methods[method](
-            **names, hard=hard, random_state=seed, n_init=n_init, max_iter=max_iter, tol=tol
+    elif method == "auto":
+        outcome: list[Any] = []
+        notes = _fit_quietly(
+            None,
+            lambda: outcome.append(
+                select_method(answers, random_state=0 if seed is None else seed)
+            ),
         )
-        with fit_progress(method, max_iter, progress) as callback:
+        fitted, chosen, selection = outcome[0].model, outcome[0].method, outcome[0].scores
+    else:
+        options: dict[str, Any] = dict(hard=hard, n_init=n_init)
+        for key, value in (("random_state", seed), ("max_iter", max_iter), ("tol", tol)):
+            if value is not None:
+                options[key] = value
+        fitted = method_class(method)(**names, **options)
+        with fit_progress(method, fitted.max_iter, progress) as callback:
             notes = _fit_quietly(fitted, lambda: fitted.fit(answers, callbacks=[callback]))
     classes = np.asarray(fitted.classes_)
     proba = np.asarray(fitted.proba_)
     pd = __import__("pandas")
-    estimates = pd.DataFrame({task: fitted.tasks_, "label": classes[proba.argmax(axis=1)]})
+    estimates = pd.DataFrame({task: fitted.tasks_, "label": classes[predicted_codes(fitted)]})
     for j, c in enumerate(classes):
         estimates[f"p_{c}"] = proba[:, j]
     report = pd.DataFrame({worker: fitted.workers_})
-    if method == "dawid-skene":
+    if chosen == "dawid-skene":
         conf = np.asarray(fitted.confusion_)
         report["accuracy"] = np.einsum("k,akk->a", fitted.prior_, conf)
-    elif method == "one-coin":
+    elif chosen == "one-coin":
         report["skill"] = fitted.skill_
+    elif chosen == "glad":
+        report["ability"] = fitted.alpha_
+    elif chosen == "mace":
+        report["competence"] = fitted.competence_.to_numpy()
     else:
         report["agreement"] = fitted.skill_
     report["n_answers"] = np.bincount(answers.worker, minlength=answers.n_workers)
     summary: dict[str, Any] = {
-        "method": method,
+        "method": chosen,
         "n_answers": answers.n_answers,
         "n_tasks": answers.n_tasks,
         "n_workers": answers.n_workers,
         "classes": classes.tolist(),
         "warnings": notes,
     }
-    if method != "majority":
+    if selection is not None:
+        summary["held_out_agreement"] = selection
+    if chosen != "majority":
         summary.update(
             log_likelihood=fitted.log_likelihood_,
             n_iter=fitted.n_iter_,
@@ -337,11 +358,11 @@ def labels(
         said = estimates["label"].astype(str).to_numpy()[known]
         truth_str = gold.astype(str).to_numpy()[known]
         summary["accuracy"] = float(np.mean(said == truth_str))
-        mv_said = classes[mv.proba_.argmax(axis=1)].astype(str)[known]
+        mv_said = np.asarray(mv.classes_)[mv.label_codes_].astype(str)[known]
         summary["accuracy_majority"] = float(np.mean(mv_said == truth_str))
         summary["n_truth"] = int(known.sum())
     _write_outputs(output, estimates, workers_output, report)
-    if plot is not None and method == "dawid-skene":
+    if plot is not None and chosen == "dawid-skene":
         from emkit.crowd.plot import plot_worker_skill
 
         _save_figures(plot, {"workers.png": plot_worker_skill(fitted)})
@@ -354,6 +375,9 @@ def labels(
         f"{summary['n_answers']} answers, {summary['n_tasks']} tasks, "
         f"{summary['n_workers']} workers, classes {summary['classes']}"
     )
+    if selection is not None:
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in selection.items())
+        console.print(f"auto: chose {chosen} by held-out agreement ({scores})")
     for key in ("accuracy", "accuracy_majority"):
         if key in summary:
             console.print(f"{key}: {summary[key]:.4f} (on {summary['n_truth']} tasks with truth)")

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
@@ -21,7 +22,9 @@ from rich.progress import (
 from rich.table import Table as RichTable
 
 from emkit.cli._app import UsageError, app, console, err_console
-from emkit.report.blocks import Section, Skipped, Table, format_seconds
+
+if TYPE_CHECKING:
+    from emkit.report.blocks import Section, Skipped, Table
 
 __all__ = ["demo", "render_table"]
 
@@ -96,6 +99,7 @@ def demo(
     """Run the course's problems on bundled data: iteration tables here, figures in
     OUTPUT_DIR/report.html (one self-contained page)."""
     from emkit.report import demo_page
+    from emkit.report.blocks import Section, Skipped, format_seconds
     from emkit.report.figures import require_matplotlib
     from emkit.report.html import write_page
     from emkit.report.sections import SectionContext, build_sections, planned_keys

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from emkit._files import atomic_write, atomic_writer
 from emkit.cli._app import (
     CHUNK_ROWS_OPTION,
     EXECUTOR_OPTION,
@@ -30,7 +31,6 @@ from emkit.cli._app import (
     open_columns,
     use_executor,
 )
-from emkit.io import atomic_write, atomic_writer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -213,6 +213,18 @@ def gmm(
     executor: ExecutorName | None = EXECUTOR_OPTION,
     scheduler: str | None = SCHEDULER_OPTION,
     chunk_rows: int | None = CHUNK_ROWS_OPTION,
+    online: bool = typer.Option(
+        False,
+        "--online",
+        help="Stepwise (online) EM: one M-step per batch of --batch-rows rows, streamed over "
+        "the file --epochs times; for data too large for batch EM's passes (docs/online.md).",
+    ),
+    batch_rows: int = typer.Option(65536, "--batch-rows", min=1, help="Rows per online batch."),
+    epochs: int = typer.Option(1, "--epochs", min=1, help="Passes over the file with --online."),
+    kappa: float = typer.Option(
+        0.6, "--kappa", help="Online step size rho_t = (t + t0)^-kappa, kappa in (0.5, 1]."
+    ),
+    t0: float = typer.Option(2.0, "--t0", help="Online step-size delay t0 >= 0."),
 ) -> None:
     """Fit a Gaussian mixture to the numeric columns of a CSV or Parquet file."""
     import numpy as np
@@ -241,7 +253,26 @@ def gmm(
         "tol": tol,
     }
     selection: dict[str, Any] | None = None
-    if select:
+    if online:
+        if select:
+            raise UsageError("--online fits one model: drop --select")
+        if executor is not None or scheduler is not None or chunk_rows is not None:
+            raise UsageError(
+                "--online streams the rows in --batch-rows batches itself: "
+                "drop --executor/--scheduler/--chunk-rows"
+            )
+        from emkit.online import StepSize
+
+        step = StepSize(kappa, t0)
+        model = GaussianMixture(
+            components, covariance_type=types[0], n_init=n_init, random_state=seed, **options
+        )
+        n_batches = -(-int(X.shape[0]) // batch_rows) * epochs
+        with fit_progress("GaussianMixture (online)", n_batches, progress) as callback:
+            model.fit_online(
+                X, batch_rows=batch_rows, n_epochs=epochs, step_size=step, callbacks=[callback]
+            )
+    elif select:
         if executor not in (None, ExecutorName.memory) or scheduler is not None:
             raise UsageError("--select fits its grid in memory: drop --executor/--scheduler")
         X = np.asarray(X)
@@ -278,6 +309,15 @@ def gmm(
     summary = _gmm_summary(model, names)
     if selection is not None:
         summary["selection"] = selection
+    if online:
+        # log_likelihood is then the running estimate (mean over the batches, times the rows)
+        summary["online"] = {
+            "batch_rows": batch_rows,
+            "epochs": epochs,
+            "kappa": kappa,
+            "t0": t0,
+            "n_batches": model.n_iter_,
+        }
     if save_model is not None:
         model.save(save_model)
     if plot is not None:
@@ -303,6 +343,12 @@ def gmm(
     for k in range(model.n_components):
         table.add_row(str(k), f"{model.weights_[k]:.6f}", *(f"{v:.6g}" for v in model.means_[k]))
     console.print(table)
+    if online:
+        console.print(
+            f"online EM: {model.n_iter_} batches of {batch_rows} rows, {epochs} epoch(s); "
+            "log-likelihood is the running estimate"
+        )
+        return
     state = "converged" if model.converged_ else "did NOT converge"
     console.print(f"{model.n_iter_} iterations, {state}")
 

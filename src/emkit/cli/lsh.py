@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from emkit._files import atomic_write
 from emkit.cli._app import UsageError, app, console, emit_json
 from emkit.exceptions import DataError
-from emkit.io import atomic_write
 
 if TYPE_CHECKING:
     import numpy as np

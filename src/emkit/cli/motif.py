@@ -8,8 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from emkit._files import atomic_write
 from emkit.cli._app import UsageError, app, console, emit_json, fit_progress
-from emkit.io import atomic_write
 
 __all__ = ["motif"]
 

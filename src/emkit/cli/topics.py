@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from emkit._files import atomic_write
 from emkit.cli._app import UsageError, app, console, emit_json, err_console, fit_progress
-from emkit.io import atomic_write
 
 if TYPE_CHECKING:
     import numpy as np

@@ -206,7 +206,13 @@ class CrowdEstimator(EMEstimator[P]):
     def __getstate__(self) -> dict[str, Any]:
         # what a Dask worker receives with every pass: no fit-time caches or training arrays
         state: dict[str, Any] = dict(super().__getstate__())
-        for key in ("_chunk_cache", "_memo", "_fit_arrays", "_fit_sample_weight"):
+        for key in (
+            "_chunk_cache",
+            "_memo",
+            "_fit_arrays",
+            "_fit_sample_weight",
+            "_rows_all",
+        ):
             state.pop(key, None)
         return state
 

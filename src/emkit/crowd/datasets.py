@@ -9,7 +9,7 @@ import numpy as np
 
 from emkit._sklearn_api import check_random_state
 
-__all__ = ["course_demo", "simulate_scores"]
+__all__ = ["PUBLIC_SETS", "course_demo", "default_crowd_root", "read_public_set", "simulate_scores"]
 
 
 def simulate_scores(
@@ -86,3 +86,84 @@ def course_demo(random_state: Any = 0) -> tuple[np.ndarray, np.ndarray, np.ndarr
     good = np.array([0, 1, 3])
     answers, truth = simulate_scores(20, 5, good, sigma=0.05, random_state=random_state)
     return answers, truth, good
+
+
+#: public categorical sets with ground truth, in the layouts of ``../shared/data/crowd`` (see its
+#: README for sources): name -> (folder, how the files are laid out)
+PUBLIC_SETS: dict[str, tuple[str, str]] = {
+    "bluebirds": ("d_Duck_Identification", "zheng"),
+    "product": ("d_jn-product", "zheng"),
+    "sentiment": ("d_sentiment", "zheng"),
+    "dog": ("s4_Dog_data", "zheng"),
+    "rte": ("snow2008/rte.standardized.tsv", "snow"),
+    "temp": ("snow2008/temp.standardized.tsv", "snow"),
+    "wsd": ("snow2008/wsd.standardized.tsv", "snow"),
+    "web": ("spectral_meets_em", "zhang"),
+    "cf": ("active_crowd_toolkit/CF.csv", "venanzi"),
+    "ms": ("active_crowd_toolkit/MS.csv", "venanzi"),
+    "sp": ("active_crowd_toolkit/SP.csv", "venanzi"),
+}
+
+
+def default_crowd_root() -> Any:
+    """``../shared/data/crowd`` beside the project checkout (may not exist)."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data" / "crowd"
+
+
+def read_public_set(name: str, root: Any = None) -> tuple[Any, Any]:
+    """One public categorical crowd set: answers ``(task, worker, label)`` and the truth.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PUBLIC_SETS`.
+    root : path-like, optional
+        The folder holding the sets (default :func:`default_crowd_root`).
+
+    Returns
+    -------
+    answers : pandas DataFrame with columns task, worker, label
+    truth : pandas Series of true labels indexed by task
+
+    Raises
+    ------
+    DataError
+        Unknown name, or the files are missing.
+    """
+    from pathlib import Path
+
+    from emkit.crowd.io import require_pandas
+    from emkit.exceptions import DataError
+
+    if name not in PUBLIC_SETS:
+        raise DataError(f"unknown public set {name!r}; choose from {sorted(PUBLIC_SETS)}")
+    pd = require_pandas()
+    folder, layout = PUBLIC_SETS[name]
+    path = Path(default_crowd_root() if root is None else root) / folder
+    if not path.exists():
+        raise DataError(f"public set {name!r} not found at {str(path)!r}")
+    cols = ["task", "worker", "label"]
+    if layout == "zheng":  # answer.csv (question, worker, answer), truth.csv (question, truth)
+        answers = pd.read_csv(path / "answer.csv")
+        answers.columns = cols
+        truth = pd.read_csv(path / "truth.csv")
+        return answers, truth.set_index(truth.columns[0])[truth.columns[1]].rename("truth")
+    if layout == "snow":  # one row per answer with the task's gold label
+        frame = pd.read_csv(path, sep="\t")
+        answers = pd.DataFrame(
+            {
+                "task": frame["orig_id"],
+                "worker": frame["!amt_worker_ids"],
+                "label": frame["response"],
+            }
+        )
+        return answers, frame.groupby("orig_id")["gold"].first().rename("truth")
+    if layout == "zhang":  # whitespace-separated, no header, truth for most tasks
+        answers = pd.read_csv(path / "web_crowd.txt", sep=r"\s+", header=None, names=cols)
+        truth = pd.read_csv(path / "web_truth.txt", sep=r"\s+", header=None, names=["task", "t"])
+        return answers, truth.set_index("task")["t"].rename("truth")
+    # venanzi: worker, task, label, gold per row, no header
+    frame = pd.read_csv(path, header=None, names=["worker", "task", "label", "gold"])
+    return frame[cols], frame.groupby("task")["gold"].first().rename("truth")

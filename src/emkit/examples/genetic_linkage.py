@@ -26,7 +26,7 @@ restarts, predict, save/load) comes from the engine. The whole model is the clas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils.validation import validate_data
@@ -58,6 +58,7 @@ class GeneticLinkage(MixtureEstimator[LinkageParams]):
     """
 
     params_type = LinkageParams
+    supports_online: ClassVar[bool] = True  # counts: stepwise EM applies as is
     n_components = 3  # the hidden source z of each animal
 
     def __init__(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -83,6 +83,16 @@ class Executor(ABC):
     @abstractmethod
     def total_weight(self, data: Any) -> float:
         """Sum of the sample weights of ``data``."""
+
+    def batches(self, data: Any, rng: np.random.RandomState | None = None) -> Iterator[Batch]:
+        """The chunks of ``data`` one at a time, in order or (with ``rng``) in a random order:
+        the mini-batches of online EM (:mod:`emkit.online`)."""
+        from emkit.exceptions import ParameterError
+
+        raise ParameterError(
+            f"{type(self).__name__} does not hand out batches for online EM; "
+            "use the in-memory or streamed executor"
+        )
 
     def prepare(
         self, model: DataModel, X: Any, sample_weight: Any, fit_data: Mapping[str, Any]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import reduce
 
 import numpy as np
@@ -36,6 +36,15 @@ class InMemoryExecutor(Executor):
         if step >= n:
             return fn(data)
         return reduce(operator.add, (fn(data.rows(s, s + step)) for s in range(0, n, step)))
+
+    def batches(self, data: Batch, rng: np.random.RandomState | None = None) -> Iterator[Batch]:
+        n = data.n_rows
+        step = n if self.chunk_rows is None else self.chunk_rows
+        starts = np.arange(0, n, step)
+        if rng is not None:
+            starts = rng.permutation(starts)
+        for s in starts:
+            yield data.rows(int(s), int(s) + step)
 
     def init_batch(self, data: Batch, rng: np.random.RandomState) -> Batch:
         return data

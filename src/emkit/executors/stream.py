@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -128,24 +128,39 @@ class StreamExecutor(Executor):
     def map_reduce(self, fn: Callable[[Batch], Stats], data: StreamedData | Batch) -> Stats:
         if isinstance(data, Batch):  # already in memory: chunk it as the reference does
             return InMemoryExecutor(self.chunk_rows).map_reduce(fn, data)
-        bounds = chunk_bounds(data.n_rows, self.chunk_rows)
         total: Stats | None = None
-        if not self.prefetch or len(bounds) == 1:
-            for start, stop in bounds:
-                stats = fn(data.batch(start, stop))
-                total = stats if total is None else total + stats
-        else:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emkit-read") as pool:
-                pending: Future[Batch] = pool.submit(data.batch, *bounds[0])
-                for i in range(len(bounds)):
-                    batch = pending.result()
-                    if i + 1 < len(bounds):
-                        pending = pool.submit(data.batch, *bounds[i + 1])
-                    stats = fn(batch)
-                    del batch
-                    total = stats if total is None else total + stats
+        for batch in self._read(data, chunk_bounds(data.n_rows, self.chunk_rows)):
+            stats = fn(batch)
+            del batch
+            total = stats if total is None else total + stats
         assert total is not None
         return total
+
+    def batches(
+        self, data: StreamedData | Batch, rng: np.random.RandomState | None = None
+    ) -> Iterator[Batch]:
+        if isinstance(data, Batch):
+            yield from InMemoryExecutor(self.chunk_rows).batches(data, rng)
+            return
+        bounds = chunk_bounds(data.n_rows, self.chunk_rows)
+        if rng is not None:
+            bounds = [bounds[i] for i in rng.permutation(len(bounds))]
+        yield from self._read(data, bounds)
+
+    def _read(self, data: StreamedData, bounds: list[tuple[int, int]]) -> Iterator[Batch]:
+        """The chunks at ``bounds``, in that order, the next one read in the background."""
+        if not self.prefetch or len(bounds) == 1:
+            for start, stop in bounds:
+                yield data.batch(start, stop)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emkit-read") as pool:
+            pending: Future[Batch] = pool.submit(data.batch, *bounds[0])
+            for i in range(len(bounds)):
+                batch = pending.result()
+                if i + 1 < len(bounds):
+                    pending = pool.submit(data.batch, *bounds[i + 1])
+                yield batch
+                del batch
 
     def init_batch(self, data: StreamedData | Batch, rng: np.random.RandomState) -> Batch:
         if isinstance(data, Batch):

@@ -122,6 +122,7 @@ class BinomialMixture(MixtureEstimator[BinomialParams]):
     }
 
     params_type = BinomialParams
+    supports_online: ClassVar[bool] = True
 
     def __init__(
         self,

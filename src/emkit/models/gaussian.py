@@ -41,6 +41,7 @@ from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ConvergenceWarning, DataError, ParameterError
 from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
+from emkit.models._rebase import moved_moments, moved_whitened
 from emkit.stats import Stats
 
 __all__ = [
@@ -553,6 +554,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
 
     # reg_covar makes the M-step a regularised maximiser: see Notes
     monotone: ClassVar[bool] = False
+    supports_online: ClassVar[bool] = True
 
     params_type = GaussianParams
 
@@ -888,7 +890,8 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         kind = self._kind
         step = _block_rows(K, d, self.covariance_type)
 
-        compiled = _USE_KERNELS and not ctx.hard
+        work = n * K * d * (d if self.covariance_type in ("full", "tied") else 1)
+        compiled = _USE_KERNELS and not ctx.hard and _kernels.worthwhile(work)
         fused = compiled and self.covariance_type == "full"
         const = np.asarray(p.log_const, dtype=np.float64) + p.log_weights
 
@@ -956,6 +959,22 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
                 cov = np.where(sel, params.covariances, cov)
         weights = nk / nk.sum()
         return self._params_from(weights, means, cov)
+
+    def rebase_stats(
+        self, stats: Stats, params: GaussianParams, new_params: GaussianParams
+    ) -> Stats:
+        """Moments in the frame of ``new_params`` (online EM; see :mod:`emkit.models._rebase`)."""
+        if self.covariance_type == "full":
+            W = moved_whitened(
+                np.asarray(stats["W"], dtype=np.float64),
+                params.means,
+                params.precisions_cholesky,
+                new_params.means,
+                new_params.precisions_cholesky,
+            )
+            return stats.replace(W=W)
+        delta = stable_shift(params.means) - stable_shift(new_params.means)
+        return moved_moments(stats, delta, tied=self.covariance_type == "tied")
 
     # -- fitted model ---------------------------------------------------------------------
     def _set_fitted(self, result: Any) -> None:

@@ -23,6 +23,7 @@ from emkit.data import Batch
 from emkit.engine import StepContext
 from emkit.exceptions import ParameterError
 from emkit.models._blocks import block_starts, reduce_blocks, sq_rows, stable_shift
+from emkit.models._rebase import moved_moments
 from emkit.models._seeding import kmeans_plusplus
 from emkit.sources import as_source, is_dask_collection
 from emkit.stats import Stats
@@ -112,7 +113,7 @@ class _Frame:
     def nearest(self, Xs: np.ndarray, labels: np.ndarray, best: np.ndarray | None) -> None:
         """Label of the nearest centre of each row of ``Xs`` (already shifted), chunk by chunk,
         and with ``best`` the nearest squared distance less ``|x - shift|^2``."""
-        if _USE_KERNELS:
+        if _USE_KERNELS and _kernels.worthwhile(Xs.size * self.AT.shape[0]):
             _kernels.lloyd_pass(np.ascontiguousarray(Xs), self.AT, self.c2, labels, nearest=best)
             return
         n = Xs.shape[0]
@@ -212,6 +213,8 @@ default='k-means++'
     """
 
     params_type = KMeansParams
+    # stepwise EM with per-centre running counts (mini-batch k-means for rho = 1/t)
+    supports_online: ClassVar[bool] = True
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "n_clusters": interval(int, 1, None),
@@ -323,7 +326,8 @@ default='k-means++'
         after its GEMM (numba), or NumPy passes and one sparse product."""
         K = self.n_clusters
         Xs = frame.rows(X)
-        if _USE_KERNELS:  # GEMM per chunk, then one compiled pass: arg-min, sums and inertia
+        # GEMM per chunk, then one compiled pass: arg-min, sums and inertia
+        if _USE_KERNELS and _kernels.worthwhile(Xs.size * K):
             sums = np.zeros((K, Xs.shape[1]))
             counts = np.zeros(K)
             weight = w.astype(np.float64, copy=False)
@@ -402,7 +406,17 @@ default='k-means++'
         centers = np.where(empty[:, None], params.cluster_centers, centers)
         return KMeansParams(centers)
 
+    def rebase_stats(self, stats: Stats, params: KMeansParams, new_params: KMeansParams) -> Stats:
+        """First moments about the new centres' shift (see :mod:`emkit.online`)."""
+        delta = _shift(params.cluster_centers) - _shift(new_params.cluster_centers)
+        return moved_moments(stats, delta)
+
     # -- fitted model ---------------------------------------------------------------------
+    def _set_result(self, result: Any) -> None:
+        super()._set_result(result)
+        # fit() recomputes it exactly; after partial_fit it is the running estimate
+        self.inertia_ = -2.0 * float(self.log_likelihood_)
+
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, **kw: Any) -> KMeans:
         """Run Lloyd's algorithm (hard EM); see :meth:`emkit.base.EMEstimator.fit`."""
         super().fit(X, y, sample_weight, **kw)

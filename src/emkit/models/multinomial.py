@@ -183,6 +183,7 @@ class MultinomialMixture(MixtureEstimator[MultinomialParams]):
     }
 
     params_type = MultinomialParams
+    supports_online: ClassVar[bool] = True
 
     def __init__(
         self,

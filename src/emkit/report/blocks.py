@@ -12,8 +12,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from emkit.course import IterationTable
+if TYPE_CHECKING:
+    from emkit.course import IterationTable
 
 __all__ = [
     "Cell",
