@@ -692,19 +692,41 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
         kind = self._kind
         if not np.all(np.isfinite(cov)):
             raise FloatingPointError("non-finite covariance")  # pragma: no cover - guarded above
-        try:
-            with np.errstate(divide="raise", invalid="raise"):
-                return kind.precision_cholesky(cov), cov
-        except (np.linalg.LinAlgError, FloatingPointError):
-            pass
-        floor = max(self.reg_covar, float(np.finfo(np.float64).eps) * max(1.0, np.abs(cov).max()))
-        if cov.ndim >= 2 and self.covariance_type in ("full", "tied"):
+        eps = float(np.finfo(np.float64).eps)
+        scale = max(1.0, float(np.abs(cov).max()))
+        floor = max(self.reg_covar, eps * scale)
+        dense = cov.ndim >= 2 and self.covariance_type in ("full", "tied")
+        vals = vecs = None
+        if dense and self.missing == "em":
+            # the E-step factors every observed sub-block Sigma_OO: by interlacing their
+            # eigenvalues lie within Sigma's, and Cholesky is safe below a condition number
+            # of 1 / (20 d^1.5 eps) (Demmel 1989), so that is what a covariance must meet
             vals, vecs = np.linalg.eigh(cov)
-            vals = np.maximum(vals, floor)
-            cov = (vecs * vals[..., None, :]) @ np.swapaxes(vecs, -1, -2)
-            cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
+            need = np.maximum(20.0 * cov.shape[-1] ** 1.5 * eps * vals[..., -1:], eps * scale)
+            if np.all(vals >= need):
+                return kind.precision_cholesky(cov), cov
+            floor = max(floor, float(need.max()))
         else:
-            cov = np.maximum(cov, floor)
+            try:
+                with np.errstate(divide="raise", invalid="raise"):
+                    return kind.precision_cholesky(cov), cov
+            except (np.linalg.LinAlgError, FloatingPointError):
+                pass
+            if dense:
+                vals, vecs = np.linalg.eigh(cov)
+        original = cov
+        while True:  # the rebuilt matrix carries round-off of eps * scale: raise until it holds
+            if vals is not None and vecs is not None:
+                cov = (vecs * np.maximum(vals, floor)[..., None, :]) @ np.swapaxes(vecs, -1, -2)
+                cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
+            else:
+                cov = np.maximum(original, floor)
+            try:
+                with np.errstate(divide="raise", invalid="raise"):
+                    prec_chol = kind.precision_cholesky(cov)
+                break
+            except (np.linalg.LinAlgError, FloatingPointError):
+                floor *= 16.0
         warnings.warn(
             f"GaussianMixture: a {self.covariance_type} covariance was not positive definite "
             f"(round-off on degenerate data); its eigenvalues were raised to {floor:.3g}. "
@@ -712,7 +734,7 @@ class GaussianMixture(MixtureEstimator[GaussianParams]):
             DegenerateComponentWarning,
             stacklevel=2,
         )
-        return kind.precision_cholesky(cov), cov
+        return prec_chol, cov
 
     # -- engine hooks ---------------------------------------------------------------------
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> GaussianParams:
