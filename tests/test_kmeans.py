@@ -270,3 +270,30 @@ def test_compiled_lloyd_pass_gives_argmin_sums_and_distances(
     np.testing.assert_allclose(sums, onehot.T @ X.astype(np.float64), rtol=1e-5, atol=1e-9)
     d2 = np.sum((X.astype(np.float64) - C[labels]) ** 2, axis=1)
     np.testing.assert_allclose(inertia, np.dot(w, d2), rtol=1e-4)
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+@pytest.mark.parametrize("chunk", [None, 4])
+def test_far_apart_clusters_far_from_the_origin_fit_without_false_alarms(
+    kernels: bool, chunk: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two clusters 2e4 apart at 1e4-3e4 (a found case): ``|x|^2 + G + c2`` loses ~eps * 1e8
+    per row, which exceeded the engine's round-off allowance for the inertia (~1e6) and raised
+    NonMonotoneError; distances taken directly keep the inertia exact and the fit monotone."""
+    if kernels:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(kmeans_module, "_USE_KERNELS", kernels)
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.normal(9.6e3, 300, 60), rng.normal(2.95e4, 400, 60)])[:, None]
+    for seed in range(20):
+        km = KMeans(2, random_state=seed, tol=0.0, max_iter=8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if chunk is None:
+                km.fit(X)
+            else:
+                km.fit(ArraySource(X), executor=StreamExecutor(chunk_rows=chunk))
+        h = np.asarray(km.log_likelihood_history_)
+        assert np.all(np.diff(h) >= -1e-13 * np.abs(h[:-1])), h  # the fit ran: no error
+        direct = float(np.sum((X - km.cluster_centers_[km.labels_]) ** 2))
+        np.testing.assert_allclose(km.inertia_, direct, rtol=1e-12)

@@ -149,7 +149,8 @@ def lloyd_pass(
     Returns
     -------
     float
-        With ``sums``: ``sum_i w_i min_k |x_i - C_k|^2`` (each distance clipped at 0); else 0.
+        With ``sums``: ``sum_i w_i |x_i - C_{label_i}|^2`` (each distance computed directly,
+        free of the cross terms' cancellation); else 0.
     """
     if not HAVE_NUMBA:  # pragma: no cover
         raise RuntimeError("lloyd_pass needs numba: pip install numba")

@@ -289,12 +289,15 @@ def _lloyd_pass(
                 labels[t + i] = label
                 weight = w[t + i]
                 counts[label] += weight
-                norm = 0.0
+                # the distance itself, not |x|^2 + G + c2: that sum cancels when the clusters
+                # are far apart, by more than the engine's monotonicity check allows
+                dist = 0.0
                 for j in range(d):
                     x = X[t + i, j]
                     sums[label, j] += weight * x
-                    norm += x * x
-                inertia += weight * max(best[i] + norm, 0.0)
+                    diff = x + 0.5 * AT[label, j]  # AT = -2 C exactly
+                    dist += diff * diff
+                inertia += weight * dist
         else:
             for i in range(m):
                 labels[t + i] = lab[i]

@@ -347,11 +347,10 @@ default='k-means++'
         frame.nearest(Xs, labels, best)
         sx = _cluster_sums(labels, w, Xs, K)
         nk = np.bincount(labels, weights=w, minlength=K)
-        # each row's distance, then their sum: sum_i w_i |x_i|^2 + sum_k (A_k . S_k + c2_k n_k)
-        # would avoid the gather but cancels when the clusters are far apart, by more than the
-        # engine's monotonicity check allows
-        best += sq_rows(Xs)
-        np.maximum(best, 0.0, out=best)
+        # each row's distance to its centre computed directly: |x|^2 + G + c2 (and even more
+        # sum_k (A_k . S_k + c2_k n_k)) cancels when the clusters are far apart, by more than
+        # the engine's monotonicity check allows
+        best = sq_rows(Xs - (-0.5 * frame.AT.astype(Xs.dtype, copy=False))[labels])
         inertia = float(
             np.dot(w.astype(np.float64, copy=False), best.astype(np.float64, copy=False))
         )
