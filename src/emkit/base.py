@@ -93,6 +93,21 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
     def _check_n_samples(self, n_samples: int) -> None:
         """Checks that need the number of rows (e.g. components <= samples)."""
 
+    def _split_groups(
+        self, X: Any, sample_weight: Any, fit_data: dict[str, Any]
+    ) -> tuple[Any, Any, dict[str, Any], np.ndarray | None]:
+        """``fit``'s inputs and the first row of each group of rows that must stay in one chunk.
+
+        The default: rows are independent (no groups). Sequence models (:mod:`emkit.hmm`)
+        turn their ``lengths`` into groups here.
+        """
+        return X, sample_weight, fit_data, None
+
+    def _engine_model(self) -> EMModel[P]:
+        """The hooks the engine runs: the estimator itself, or an adapter when a hyperparameter
+        shadows a hook's name (hmmlearn's ``init_params`` string, in :mod:`emkit.hmm`)."""
+        return self
+
     def _initial_params(self) -> P | None:
         """Parameters to start from instead of ``init_params`` (user-given or warm start)."""
         if self.warm_start and hasattr(self, "params_"):
@@ -141,9 +156,11 @@ class EMEstimator(EMModel[P], BaseEstimator, Generic[P]):
         """
         self._check_params()
         executor = resolve_executor(executor, X)
-        prepared = executor.prepare(self, X, sample_weight, fit_data)
+        X, sample_weight, fit_data, groups = self._split_groups(X, sample_weight, fit_data)
+        extra = {} if groups is None else {"groups": groups}
+        prepared = executor.prepare(self, X, sample_weight, fit_data, **extra)
         result = fit_em(
-            self,
+            self._engine_model(),
             prepared.data,
             executor=executor,
             n_init=self.n_init,

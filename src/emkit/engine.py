@@ -248,10 +248,16 @@ class EMModel(ABC, Generic[P]):
         return stats.loglik
 
 
+def model_name(model: object) -> str:
+    """The name messages give a model: its ``display_name`` if it has one (an adapter that runs
+    an estimator's hooks names the estimator), else its class name."""
+    return str(getattr(model, "display_name", type(model).__name__))
+
+
 def _check_finite(model: EMModel[Any], value: float, iteration: int) -> None:
     if not math.isfinite(value):
         raise NonFiniteError(
-            f"{type(model).__name__}: the log-likelihood is {value} at iteration {iteration}: "
+            f"{model_name(model)}: the log-likelihood is {value} at iteration {iteration}: "
             "some observation has zero probability under the current parameters or the "
             "computation overflowed; check the data for outliers or out-of-range values, "
             "and the model's regularisation"
@@ -336,7 +342,7 @@ def run_em(
     """
     executor = InMemoryExecutor() if executor is None else executor
     total_weight = executor.total_weight(data)
-    name = type(model).__name__
+    name = model_name(model)
 
     def evaluate(p: P, iteration: int) -> tuple[Stats, float]:
         ctx = StepContext(hard=hard, pass_index=0, iteration=iteration)
@@ -453,5 +459,5 @@ def fit_em(
     assert best is not None
     max_iter = run_options.get("max_iter", 100)
     if not best.converged and max_iter > 0:
-        _warn_not_converged(type(model).__name__, max_iter, run_options.get("tol", 1e-6))
+        _warn_not_converged(model_name(model), max_iter, run_options.get("tol", 1e-6))
     return best

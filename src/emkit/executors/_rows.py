@@ -8,12 +8,19 @@ from typing import Any
 
 import numpy as np
 
-from emkit.data import Batch
+from emkit.data import Batch, group_bounds, sub_groups
 from emkit.exceptions import DataError
 from emkit.executors.base import DataModel, float_dtype
 from emkit.sources import ArraySource, RowSource, as_source, stack_rows
 
-__all__ = ["RowInputs", "chunk_bounds", "concat_batches", "make_batch", "sample_index"]
+__all__ = [
+    "RowInputs",
+    "chunk_bounds",
+    "chunk_groups",
+    "concat_batches",
+    "make_batch",
+    "sample_index",
+]
 
 
 def _source(name: str, value: Any) -> RowSource:
@@ -107,11 +114,13 @@ def make_batch(
     *,
     reset: bool = False,
     where: str = "",
+    groups: np.ndarray | None = None,
 ) -> Batch:
     """Validate one chunk with the model's ``_validate_data`` and attach its weights.
 
     ``where`` (e.g. ``"rows 0:65536"``) is appended to the message of a validation error so that
-    a bad value deep inside a large file can be found.
+    a bad value deep inside a large file can be found. ``groups`` (the chunk's group starts,
+    relative to its first row) is attached to the batch.
     """
     try:
         arrays = model._validate_data(X, reset=reset, **fit_data)
@@ -120,12 +129,20 @@ def make_batch(
         if where and (isinstance(exc, DataError) or type(exc) is ValueError):
             raise DataError(f"{exc} (in {where})") from exc
         raise
-    return Batch(arrays, weight)
+    return Batch(arrays, weight, groups)
 
 
-def chunk_bounds(n_rows: int, chunk_rows: int) -> list[tuple[int, int]]:
-    """``[(start, stop), ...]`` covering ``range(n_rows)`` in chunks of ``chunk_rows``."""
-    return [(s, min(s + chunk_rows, n_rows)) for s in range(0, n_rows, chunk_rows)]
+def chunk_bounds(
+    n_rows: int, chunk_rows: int, groups: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` covering ``range(n_rows)`` in chunks of ``chunk_rows``, cut only
+    where a group starts when ``groups`` is given (:func:`emkit.data.group_bounds`)."""
+    return group_bounds(n_rows, chunk_rows, groups)
+
+
+def chunk_groups(groups: np.ndarray | None, start: int, stop: int) -> np.ndarray | None:
+    """The group starts of the chunk ``start:stop``, relative to its first row."""
+    return sub_groups(groups, start, stop)
 
 
 def concat_batches(batches: list[Batch]) -> Batch:
@@ -134,7 +151,11 @@ def concat_batches(batches: list[Batch]) -> Batch:
         return batches[0]
     columns = zip(*(b.arrays for b in batches), strict=True)
     arrays = tuple(stack_rows(parts) for parts in columns)
-    return Batch(arrays, np.concatenate([b.weight for b in batches]))
+    groups = None
+    if all(b.groups is not None for b in batches):
+        offsets = np.cumsum([0] + [b.n_rows for b in batches[:-1]])
+        groups = np.concatenate([b.groups + o for b, o in zip(batches, offsets, strict=True)])  # type: ignore[operator]
+    return Batch(arrays, np.concatenate([b.weight for b in batches]), groups)
 
 
 def sample_index(n_rows: int, size: int, rng: np.random.RandomState) -> np.ndarray:

@@ -95,12 +95,20 @@ class Executor(ABC):
         )
 
     def prepare(
-        self, model: DataModel, X: Any, sample_weight: Any, fit_data: Mapping[str, Any]
+        self,
+        model: DataModel,
+        X: Any,
+        sample_weight: Any,
+        fit_data: Mapping[str, Any],
+        *,
+        groups: np.ndarray | None = None,
     ) -> Prepared:
         """Validate ``fit``'s input with ``model`` and hold it as this executor reads it.
 
         The default reads everything into memory (paths and :class:`~emkit.sources.RowSource`
-        objects included) and returns one :class:`~emkit.data.Batch`.
+        objects included) and returns one :class:`~emkit.data.Batch`. ``groups`` (the first
+        row of each group of rows that must stay in one chunk, e.g. the sequences of a hidden
+        Markov model) travels with the batch; every executor cuts only where a group starts.
 
         Raises
         ------
@@ -117,4 +125,4 @@ class Executor(ABC):
         model._check_n_samples(n_samples)
         dtype = float_dtype(arrays[0])
         weight = check_sample_weight(sample_weight, n_samples, dtype)
-        return Prepared(Batch(arrays, weight), dtype, n_samples)
+        return Prepared(Batch(arrays, weight, groups), dtype, n_samples)

@@ -28,6 +28,8 @@ from emkit.exceptions import DataError, ParameterError
 from emkit.executors._rows import (
     RowInputs,
     check_total_weight,
+    chunk_bounds,
+    chunk_groups,
     concat_batches,
     make_batch,
     sample_index,
@@ -59,8 +61,9 @@ def _chunk_batch(
     fit_data: Mapping[str, Any],
     start: int,
     stop: int,
+    groups: np.ndarray | None = None,
 ) -> Batch:
-    return make_batch(model, X, weight, fit_data, where=f"rows {start}:{stop}")
+    return make_batch(model, X, weight, fit_data, where=f"rows {start}:{stop}", groups=groups)
 
 
 def _summary(batch: Batch) -> tuple[int, float]:
@@ -224,7 +227,13 @@ class DaskExecutor(Executor):
         return arr.rechunk((chunks, *arr.shape[1:]))
 
     def prepare(
-        self, model: DataModel, X: Any, sample_weight: Any, fit_data: Mapping[str, Any]
+        self,
+        model: DataModel,
+        X: Any,
+        sample_weight: Any,
+        fit_data: Mapping[str, Any],
+        *,
+        groups: np.ndarray | None = None,
     ) -> Prepared:
         _import_distributed()
         import dask
@@ -232,7 +241,10 @@ class DaskExecutor(Executor):
         client = self.get_client()
         inputs = RowInputs.of(X, sample_weight, fit_data)  # shapes, lengths; no data read
         n = inputs.n_rows
-        if is_dask_collection(X) and self.chunk_rows is None:
+        if groups is not None:  # whole groups per chunk (a dask array is rechunked to them)
+            step = self.chunk_rows or DEFAULT_CHUNK_ROWS
+            row_chunks = tuple(b - a for a, b in chunk_bounds(n, step, groups)) or (0,)
+        elif is_dask_collection(X) and self.chunk_rows is None:
             import dask.array as da
 
             row_chunks = tuple(int(c) for c in da.asarray(X).chunks[0])
@@ -266,6 +278,7 @@ class DaskExecutor(Executor):
                 {k: b[i] for k, b in d_blocks.items()} | dict(inputs.constant),
                 start,
                 stop,
+                chunk_groups(groups, start, stop),
             )
             for i, (start, stop) in enumerate(bounds)
         ]

@@ -8,7 +8,7 @@ from functools import reduce
 
 import numpy as np
 
-from emkit.data import Batch
+from emkit.data import Batch, group_bounds
 from emkit.executors.base import Executor
 from emkit.stats import Stats
 
@@ -22,7 +22,8 @@ class InMemoryExecutor(Executor):
     ----------
     chunk_rows : int or None, default=None
         Rows per block. ``None`` processes all rows at once; a bound keeps the ``(rows, K)``
-        temporaries of an E-step small on large data.
+        temporaries of an E-step small on large data. Data with groups (sequences) are cut
+        only between groups: a block then holds whole groups, ``chunk_rows`` rows or more.
     """
 
     def __init__(self, chunk_rows: int | None = None) -> None:
@@ -35,16 +36,16 @@ class InMemoryExecutor(Executor):
         step = n if self.chunk_rows is None else self.chunk_rows
         if step >= n:
             return fn(data)
-        return reduce(operator.add, (fn(data.rows(s, s + step)) for s in range(0, n, step)))
+        bounds = group_bounds(n, step, data.groups)
+        return reduce(operator.add, (fn(data.rows(s, e)) for s, e in bounds))
 
     def batches(self, data: Batch, rng: np.random.RandomState | None = None) -> Iterator[Batch]:
         n = data.n_rows
         step = n if self.chunk_rows is None else self.chunk_rows
-        starts = np.arange(0, n, step)
-        if rng is not None:
-            starts = rng.permutation(starts)
-        for s in starts:
-            yield data.rows(int(s), int(s) + step)
+        bounds = group_bounds(n, step, data.groups)
+        order = np.arange(len(bounds)) if rng is None else rng.permutation(len(bounds))
+        for i in order:
+            yield data.rows(*bounds[int(i)])
 
     def init_batch(self, data: Batch, rng: np.random.RandomState) -> Batch:
         return data

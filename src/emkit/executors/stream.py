@@ -15,6 +15,7 @@ from emkit.executors._rows import (
     RowInputs,
     check_total_weight,
     chunk_bounds,
+    chunk_groups,
     chunk_weight,
     concat_batches,
     make_batch,
@@ -45,6 +46,7 @@ class StreamedData:
     model: DataModel
     inputs: RowInputs
     total_weight: float
+    groups: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -54,7 +56,14 @@ class StreamedData:
     def batch(self, start: int, stop: int) -> Batch:
         """Rows ``start:stop``, read and validated."""
         X, weight, fit_data = self.inputs.read(start, stop)
-        return make_batch(self.model, X, weight, fit_data, where=f"rows {start}:{stop}")
+        groups = chunk_groups(self.groups, start, stop)
+        return make_batch(
+            self.model, X, weight, fit_data, where=f"rows {start}:{stop}", groups=groups
+        )
+
+    def bounds(self, chunk_rows: int) -> list[tuple[int, int]]:
+        """The chunks of about ``chunk_rows`` rows, cut only between groups."""
+        return chunk_bounds(self.n_rows, chunk_rows, self.groups)
 
     def take(self, index: np.ndarray) -> Batch:
         """The rows at the sorted positions ``index``, read and validated."""
@@ -103,11 +112,17 @@ class StreamExecutor(Executor):
         self.prefetch = bool(prefetch)
 
     def prepare(
-        self, model: DataModel, X: Any, sample_weight: Any, fit_data: Mapping[str, Any]
+        self,
+        model: DataModel,
+        X: Any,
+        sample_weight: Any,
+        fit_data: Mapping[str, Any],
+        *,
+        groups: np.ndarray | None = None,
     ) -> Prepared:
         inputs = RowInputs.of(X, sample_weight, fit_data)
         n = inputs.n_rows
-        first = min(n, self.chunk_rows)
+        first = chunk_bounds(n, self.chunk_rows, groups)[0][1] if n else 0
         X0, w0, data0 = inputs.read(0, first)
         # reset=True records n_features_in_, which every later chunk is checked against
         batch0 = make_batch(model, X0, w0, data0, reset=True, where=f"rows 0:{first}")
@@ -123,13 +138,13 @@ class StreamExecutor(Executor):
                 weight = chunk_weight(inputs.weight.read(start, stop), stop - start, dtype)
                 total += float(np.sum(weight, dtype=np.float64))
             check_total_weight(total)
-        return Prepared(StreamedData(model, inputs, total), dtype, n)
+        return Prepared(StreamedData(model, inputs, total, groups), dtype, n)
 
     def map_reduce(self, fn: Callable[[Batch], Stats], data: StreamedData | Batch) -> Stats:
         if isinstance(data, Batch):  # already in memory: chunk it as the reference does
             return InMemoryExecutor(self.chunk_rows).map_reduce(fn, data)
         total: Stats | None = None
-        for batch in self._read(data, chunk_bounds(data.n_rows, self.chunk_rows)):
+        for batch in self._read(data, data.bounds(self.chunk_rows)):
             stats = fn(batch)
             del batch
             total = stats if total is None else total + stats
@@ -142,7 +157,7 @@ class StreamExecutor(Executor):
         if isinstance(data, Batch):
             yield from InMemoryExecutor(self.chunk_rows).batches(data, rng)
             return
-        bounds = chunk_bounds(data.n_rows, self.chunk_rows)
+        bounds = data.bounds(self.chunk_rows)
         if rng is not None:
             bounds = [bounds[i] for i in rng.permutation(len(bounds))]
         yield from self._read(data, bounds)
@@ -167,7 +182,7 @@ class StreamExecutor(Executor):
             return data
         n = data.n_rows
         if n <= self.init_rows:
-            return concat_batches([data.batch(*b) for b in chunk_bounds(n, self.chunk_rows)])
+            return concat_batches([data.batch(*b) for b in data.bounds(self.chunk_rows)])
         return data.take(sample_index(n, self.init_rows, rng))
 
     def total_weight(self, data: StreamedData | Batch) -> float:

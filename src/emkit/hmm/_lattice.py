@@ -1,0 +1,166 @@
+"""Forward-backward and Viterbi over many sequences at once: numba kernels or NumPy.
+
+The emission log-likelihoods of all steps come in one ``(n, K)`` matrix (computed by the
+emission model as batched matrix products over every row). Forward-backward is the scaled
+algorithm (Rabiner 1989): each row of emission likelihoods is divided by its maximum (one
+``exp`` per cell, no logarithm), the forward variables are normalised at every step and the
+log-likelihood is the sum of the logs of the normalisers, so nothing underflows however long
+the sequence. Viterbi runs in log space. Both take the compiled path (parallel over sequences)
+when numba is installed and the work is worth its import; the NumPy path gives the same results
+(tested) and is a loop over time steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emkit import _kernels
+
+__all__ = ["Posteriors", "forward_backward", "viterbi"]
+
+#: steps x states^2 below which the NumPy path runs (numba's import costs ~0.5 s per process)
+MIN_COMPILED_WORK = 2**18
+
+
+def _compiled(n_steps: int, n_states: int) -> bool:
+    return _kernels.HAVE_NUMBA and n_steps * n_states * n_states >= MIN_COMPILED_WORK
+
+
+@dataclass(frozen=True)
+class Posteriors:
+    """What forward-backward gives for a set of sequences.
+
+    Attributes
+    ----------
+    gamma : ndarray of shape (n, K)
+        Posterior state marginals ``p(z_t = k | x)``.
+    xi : ndarray of shape (n_sequences, K, K)
+        Expected transition counts of each sequence.
+    loglik : ndarray of shape (n_sequences,)
+        ``log p(x)`` of each sequence.
+    """
+
+    gamma: np.ndarray
+    xi: np.ndarray
+    loglik: np.ndarray
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(p)
+
+
+def forward_backward(
+    log_b: np.ndarray, offsets: np.ndarray, startprob: np.ndarray, transmat: np.ndarray
+) -> Posteriors:
+    """Scaled forward-backward of the sequences ``offsets[s]:offsets[s + 1]``.
+
+    Parameters
+    ----------
+    log_b : ndarray of shape (n, K)
+        Emission log-likelihoods ``log p(x_t | z_t = k)``.
+    offsets : ndarray of int64, shape (n_sequences + 1,)
+        Row offsets of the sequences (``0, ..., n``); no sequence is empty.
+    startprob : ndarray of shape (K,)
+    transmat : ndarray of shape (K, K)
+
+    Returns
+    -------
+    Posteriors
+    """
+    n, K = log_b.shape
+    shift = np.max(log_b, axis=1)
+    shift[~np.isfinite(shift)] = 0.0
+    B = log_b - shift[:, None]
+    np.exp(B, out=B)
+    startprob = np.ascontiguousarray(startprob, dtype=np.float64)
+    transmat = np.ascontiguousarray(transmat, dtype=np.float64)
+    n_seq = offsets.shape[0] - 1
+    gamma = np.empty((n, K))
+    xi = np.zeros((n_seq, K, K))
+    log_scale = np.empty(n_seq)
+    if _compiled(n, K):
+        from emkit.hmm import _numba_hmm
+
+        _numba_hmm.forward_backward(B, offsets, startprob, transmat, gamma, xi, log_scale)
+    else:
+        for s in range(n_seq):
+            a, b = int(offsets[s]), int(offsets[s + 1])
+            log_scale[s] = _fb_numpy(B, a, b, startprob, transmat, gamma, xi[s])
+    loglik = log_scale + np.add.reduceat(shift, offsets[:-1]) if n else log_scale
+    return Posteriors(gamma, xi, loglik)
+
+
+def _fb_numpy(
+    B: np.ndarray,
+    a: int,
+    b: int,
+    startprob: np.ndarray,
+    transmat: np.ndarray,
+    gamma: np.ndarray,
+    xi: np.ndarray,
+) -> float:
+    """One sequence, as the compiled kernel (vectorised over states only); returns
+    ``sum_t log c_t``."""
+    scale = np.empty(b - a)
+    alpha = gamma
+    alpha[a] = startprob * B[a]
+    for t in range(a, b):
+        if t > a:
+            alpha[t] = (alpha[t - 1] @ transmat) * B[t]
+        c = alpha[t].sum()
+        scale[t - a] = c
+        alpha[t] *= 1.0 / c if c > 0 else 0.0
+    with np.errstate(divide="ignore"):
+        log_scale = float(np.sum(np.log(scale)))
+    beta = np.ones(startprob.shape[0])
+    for t in range(b - 2, a - 1, -1):
+        c = scale[t + 1 - a]
+        tmp = B[t + 1] * beta * (1.0 / c if c > 0 else 0.0)
+        P = transmat * tmp[None, :]
+        xi += alpha[t][:, None] * P
+        beta = P.sum(axis=1)
+        alpha[t] *= beta
+    return log_scale
+
+
+def viterbi(
+    log_b: np.ndarray, offsets: np.ndarray, startprob: np.ndarray, transmat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The most probable state path of each sequence (ties broken towards the lowest state).
+
+    Returns
+    -------
+    path : ndarray of int64, shape (n,)
+    score : ndarray of shape (n_sequences,)
+        ``max_z log p(x, z)`` of each sequence.
+    """
+    n, K = log_b.shape
+    log_b = np.ascontiguousarray(log_b, dtype=np.float64)
+    log_pi = _log(np.asarray(startprob, dtype=np.float64))
+    log_a = np.ascontiguousarray(_log(np.asarray(transmat, dtype=np.float64)))
+    n_seq = offsets.shape[0] - 1
+    path = np.empty(n, dtype=np.int64)
+    score = np.empty(n_seq)
+    if _compiled(n, K):
+        from emkit.hmm import _numba_hmm
+
+        _numba_hmm.viterbi(log_b, offsets, log_pi, log_a, path, score)
+        return path, score
+    for s in range(n_seq):
+        a, b = int(offsets[s]), int(offsets[s + 1])
+        back = np.empty((b - a, K), dtype=np.int64)
+        delta = log_pi + log_b[a]
+        for t in range(a + 1, b):
+            cand = delta[:, None] + log_a
+            back[t - a] = np.argmax(cand, axis=0)
+            delta = cand[back[t - a], np.arange(K)] + log_b[t]
+        arg = int(np.argmax(delta))
+        score[s] = delta[arg]
+        path[b - 1] = arg
+        for t in range(b - 1, a, -1):
+            arg = int(back[t - a, arg])
+            path[t - 1] = arg
+    return path, score

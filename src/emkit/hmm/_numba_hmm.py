@@ -1,0 +1,127 @@
+"""numba kernels of :mod:`emkit.hmm._lattice` (imported, and compiled, on first use).
+
+Both run in parallel over sequences (``prange``); each sequence writes only its own rows and
+its own slot of the per-sequence outputs, so the result does not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "parallel": True, "fastmath": False}
+
+
+@njit(**_OPTIONS)
+def forward_backward(
+    B: np.ndarray,
+    offsets: np.ndarray,
+    startprob: np.ndarray,
+    transmat: np.ndarray,
+    gamma: np.ndarray,
+    xi: np.ndarray,
+    log_scale: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Scaled forward-backward (Rabiner 1989) of every sequence.
+
+    ``B[t, k]`` is the emission likelihood up to a factor per row (the caller divides by the row
+    maximum and adds the logs back). Writes the posteriors into ``gamma`` (n, K), the expected
+    transition counts of sequence ``s`` into ``xi[s]`` and ``sum_t log c_t`` into
+    ``log_scale[s]``; zero-probability sequences get ``-inf``.
+    """
+    K = startprob.shape[0]
+    for s in prange(offsets.shape[0] - 1):
+        a, b = offsets[s], offsets[s + 1]
+        scale = np.empty(b - a)
+        alpha = gamma  # the forward variables, overwritten by the posteriors on the way back
+        total = 0.0
+        for k in range(K):
+            alpha[a, k] = startprob[k] * B[a, k]
+            total += alpha[a, k]
+        scale[0] = total
+        inv = 1.0 / total if total > 0.0 else 0.0
+        for k in range(K):
+            alpha[a, k] *= inv
+        for t in range(a + 1, b):
+            total = 0.0
+            for j in range(K):
+                acc = 0.0
+                for i in range(K):
+                    acc += alpha[t - 1, i] * transmat[i, j]
+                acc *= B[t, j]
+                alpha[t, j] = acc
+                total += acc
+            scale[t - a] = total
+            inv = 1.0 / total if total > 0.0 else 0.0
+            for j in range(K):
+                alpha[t, j] *= inv
+        logc = 0.0
+        for t in range(b - a):
+            logc += math.log(scale[t]) if scale[t] > 0.0 else -math.inf
+        log_scale[s] = logc
+        beta = np.ones(K)
+        tmp = np.empty(K)
+        x = xi[s]
+        for t in range(b - 2, a - 1, -1):
+            c = scale[t + 1 - a]
+            inv = 1.0 / c if c > 0.0 else 0.0
+            for j in range(K):
+                tmp[j] = B[t + 1, j] * beta[j] * inv
+            for i in range(K):
+                ai = alpha[t, i]
+                acc = 0.0
+                for j in range(K):
+                    p = transmat[i, j] * tmp[j]
+                    acc += p
+                    x[i, j] += ai * p
+                beta[i] = acc
+            for i in range(K):
+                alpha[t, i] *= beta[i]
+        # alpha[b - 1] already holds the last posterior (beta = 1 there)
+
+
+@njit(**_OPTIONS)
+def viterbi(
+    log_b: np.ndarray,
+    offsets: np.ndarray,
+    log_startprob: np.ndarray,
+    log_transmat: np.ndarray,
+    path: np.ndarray,
+    score: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """The most probable state path of every sequence (log space; ties to the lowest state)."""
+    K = log_startprob.shape[0]
+    for s in prange(offsets.shape[0] - 1):
+        a, b = offsets[s], offsets[s + 1]
+        back = np.empty((b - a, K), dtype=np.int32)
+        delta = np.empty(K)
+        nxt = np.empty(K)
+        for k in range(K):
+            delta[k] = log_startprob[k] + log_b[a, k]
+        for t in range(a + 1, b):
+            for j in range(K):
+                best = -math.inf
+                arg = 0
+                for i in range(K):
+                    v = delta[i] + log_transmat[i, j]
+                    if v > best:
+                        best = v
+                        arg = i
+                nxt[j] = best + log_b[t, j]
+                back[t - a, j] = arg
+            for j in range(K):
+                delta[j] = nxt[j]
+        best = -math.inf
+        arg = 0
+        for k in range(K):
+            if delta[k] > best:
+                best = delta[k]
+                arg = k
+        score[s] = best
+        path[b - 1] = arg
+        for t in range(b - 1, a, -1):
+            arg = back[t - a, arg]
+            path[t - 1] = arg
