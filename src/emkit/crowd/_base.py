@@ -249,9 +249,15 @@ class _AllRowsInit(Executor):
         self.rows = rows
 
     def prepare(
-        self, model: DataModel, X: Any, sample_weight: Any, fit_data: Mapping[str, Any]
+        self,
+        model: DataModel,
+        X: Any,
+        sample_weight: Any,
+        fit_data: Mapping[str, Any],
+        *,
+        groups: np.ndarray | None = None,
     ) -> Prepared:
-        return self.inner.prepare(model, X, sample_weight, fit_data)
+        return self.inner.prepare(model, X, sample_weight, fit_data, groups=groups)
 
     def map_reduce(self, fn: Callable[[Batch], Stats], data: Any) -> Stats:
         return self.inner.map_reduce(fn, data)

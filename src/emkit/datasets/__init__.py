@@ -8,7 +8,16 @@ import numpy as np
 
 from emkit.tabular import read_numeric_csv
 
-__all__ = ["CoinData", "genetic_linkage", "old_faithful", "three_coins", "two_coins"]
+__all__ = [
+    "CasinoData",
+    "CoinData",
+    "dishonest_casino",
+    "earthquakes",
+    "genetic_linkage",
+    "old_faithful",
+    "three_coins",
+    "two_coins",
+]
 
 
 @dataclass(frozen=True)
@@ -89,3 +98,78 @@ def old_faithful() -> tuple[np.ndarray, list[str]]:
     with as_file(files("emkit.datasets") / "data" / "old_faithful.csv") as path:
         names, X = read_numeric_csv(path)
     return X, names
+
+
+def earthquakes() -> tuple[np.ndarray, np.ndarray]:
+    """Annual counts of major earthquakes (magnitude >= 7) worldwide, 1900-2006 (107 years).
+
+    Zucchini, MacDonald & Langrock, *Hidden Markov Models for Time Series* (Chapman & Hall/CRC),
+    Table 1.1 (see ``datasets/data/earthquakes.md``).
+
+    Returns
+    -------
+    years : ndarray of int64, shape (107,)
+    counts : ndarray of shape (107, 1)
+        The counts, one column (a :class:`~emkit.hmm.PoissonHMM`'s ``X``).
+
+    Notes
+    -----
+    A 2-state Poisson HMM with the initial distribution learned reaches -log L = 341.8787
+    (AIC 693.7574) from lambda = (10, 30), Gamma = [[0.9, 0.1], [0.1, 0.9]], delta = (0.5, 0.5).
+    """
+    from importlib.resources import as_file, files
+
+    with as_file(files("emkit.datasets") / "data" / "earthquakes.csv") as path:
+        _, table = read_numeric_csv(path)
+    return table[:, 0].astype(np.int64), table[:, 1:2]
+
+
+@dataclass(frozen=True)
+class CasinoData:
+    """Rolls of the occasionally dishonest casino and the dice that produced them.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, 1)
+        Faces 0..5 (a roll of 1 is 0).
+    states : ndarray of int64, shape (n,)
+        0 = fair die, 1 = loaded die.
+    startprob, transmat, emissionprob : ndarray
+        The true parameters.
+    source : str
+    """
+
+    X: np.ndarray
+    states: np.ndarray
+    startprob: np.ndarray
+    transmat: np.ndarray
+    emissionprob: np.ndarray
+    source: str
+
+
+def dishonest_casino(n_rolls: int = 3000, random_state: int | None = 0) -> CasinoData:
+    """The occasionally dishonest casino of Durbin, Eddy, Krogh & Mitchison (1998), sec. 3.2.
+
+    A fair die (every face 1/6) is swapped for a loaded one (a six with probability 1/2, the
+    other faces 1/10) with probability 0.05 per roll, and back with probability 0.1; the first
+    roll uses the fair die with probability 1/2. Generated, not bundled.
+    """
+    rng = np.random.default_rng(random_state)
+    startprob = np.array([0.5, 0.5])
+    transmat = np.array([[0.95, 0.05], [0.10, 0.90]])
+    emissionprob = np.array([[1 / 6] * 6, [0.1] * 5 + [0.5]])
+    states = np.empty(n_rolls, dtype=np.int64)
+    states[0] = rng.choice(2, p=startprob)
+    switch = rng.uniform(size=n_rolls)
+    for t in range(1, n_rolls):
+        states[t] = states[t - 1] ^ int(switch[t] < transmat[states[t - 1], 1 - states[t - 1]])
+    u = rng.uniform(size=n_rolls)
+    faces = (u[:, None] >= np.cumsum(emissionprob, axis=1)[states]).sum(axis=1)
+    return CasinoData(
+        np.minimum(faces, 5).reshape(-1, 1),
+        states,
+        startprob,
+        transmat,
+        emissionprob,
+        "Durbin, Eddy, Krogh & Mitchison (1998), Biological Sequence Analysis, section 3.2",
+    )

@@ -154,7 +154,9 @@ def concat_batches(batches: list[Batch]) -> Batch:
     groups = None
     if all(b.groups is not None for b in batches):
         offsets = np.cumsum([0] + [b.n_rows for b in batches[:-1]])
-        groups = np.concatenate([b.groups + o for b, o in zip(batches, offsets, strict=True)])  # type: ignore[operator]
+        groups = np.concatenate(
+            [np.asarray(b.groups) + o for b, o in zip(batches, offsets, strict=True)]
+        )
     return Batch(arrays, np.concatenate([b.weight for b in batches]), groups)
 
 

@@ -135,7 +135,6 @@ class BaseHMM(EMEstimator[P]):
     transmat_prior: Any
     algorithm: str
     params: str
-    init_params: str
     startprob_init: Any
     transmat_init: Any
 
@@ -204,7 +203,7 @@ class BaseHMM(EMEstimator[P]):
             raise ParameterError(f"the rows of {name} must sum to 1")
         return value / value.sum(axis=-1, keepdims=True)
 
-    def init_params(self, batch: Batch, rng: np.random.RandomState) -> P:  # type: ignore[override]
+    def init_params(self, batch: Batch, rng: np.random.RandomState) -> P:
         """The engine's hook (shadowed on instances by the ``init_params`` letters, as hmmlearn
         names them; the engine runs :meth:`_draw_params` through :class:`_Hooks`)."""
         return self._draw_params(batch, rng)
@@ -212,11 +211,15 @@ class BaseHMM(EMEstimator[P]):
     def _engine_model(self) -> EMModel[P]:
         return _Hooks(self)
 
+    def _init_letters(self) -> str:
+        """The ``init_params`` letters (the instance attribute that shadows the engine hook)."""
+        return str(vars(self).get("init_params", ""))
+
     def _draw_params(self, batch: Batch, rng: np.random.RandomState) -> P:
         """Starting parameters: the ``*_init`` values, the rest drawn (``init_params``)."""
         K = self.n_components
         for letter, name in (("s", "startprob_init"), ("t", "transmat_init")):
-            if getattr(self, name) is None and letter not in self.init_params:
+            if getattr(self, name) is None and letter not in self._init_letters():
                 raise ParameterError(f"{name} is needed: {letter!r} is not in init_params")
         if self.startprob_init is not None:
             startprob = self._user_probabilities("startprob_init", (K,))
@@ -227,7 +230,7 @@ class BaseHMM(EMEstimator[P]):
         else:
             transmat = np.full((K, K), 1.0 / K)
         fields = self._emission_init(batch, rng)
-        return self.params_type(startprob=startprob, transmat=transmat, **fields)  # type: ignore[no-any-return]
+        return self.params_type(startprob=startprob, transmat=transmat, **fields)
 
     def e_step(self, batch: Batch, params: P, ctx: StepContext) -> Stats:
         offsets = _offsets(batch)
@@ -394,7 +397,8 @@ class BaseHMM(EMEstimator[P]):
 
     def fit_predict(self, X: Any, lengths: Any = None, **fit_kw: Any) -> np.ndarray:
         """Fit, then decode the training sequences."""
-        return self.fit(X, lengths=lengths, **fit_kw).predict(X, lengths)  # type: ignore[attr-defined, no-any-return]
+        self.fit(X, lengths=lengths, **fit_kw)
+        return self.predict(X, lengths)
 
     # -- model selection ------------------------------------------------------------------
     def _n_parameters(self) -> int:
@@ -436,7 +440,9 @@ class BaseHMM(EMEstimator[P]):
         states[0] = rng.choice(len(startprob), p=startprob) if currstate is None else currstate
         u = rng.uniform(size=n_samples)
         for t in range(1, n_samples):
-            states[t] = min(int(np.searchsorted(cum[states[t - 1]], u[t], side="right")), len(startprob) - 1)
+            states[t] = min(
+                int(np.searchsorted(cum[states[t - 1]], u[t], side="right")), len(startprob) - 1
+            )
         return self._emission_sample(self.params_, states, rng), states
 
 

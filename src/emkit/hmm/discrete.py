@@ -44,7 +44,8 @@ class CategoricalHMMParams:
 
 
 class CategoricalHMM(BaseHMM[CategoricalHMMParams]):
-    """Hidden Markov model with categorical emissions (symbols ``0 .. n_features - 1``).
+    (
+        """Hidden Markov model with categorical emissions (symbols ``0 .. n_features - 1``).
 
     ``X`` has one column of integer symbols (shape (n, 1), or (n,)), as hmmlearn's.
 
@@ -60,7 +61,9 @@ class CategoricalHMM(BaseHMM[CategoricalHMMParams]):
     params, init_params : str, default='ste'
         ``s`` start, ``t`` transitions, ``e`` emission probabilities.
     emissionprob_init : array of shape (n_components, n_features), optional
-    """ + _COMMON_DOC
+    """
+        + _COMMON_DOC
+    )
 
     params_type: ClassVar[type] = CategoricalHMMParams
     _emission_letters: ClassVar[str] = "e"
@@ -152,7 +155,7 @@ class CategoricalHMM(BaseHMM[CategoricalHMMParams]):
         K, M = self.n_components, self._n_symbols()
         if self.emissionprob_init is not None:
             return {"emissionprob": self._user_probabilities("emissionprob_init", (K, M))}
-        if "e" not in self.init_params:
+        if "e" not in self._init_letters():
             raise ParameterError("emissionprob_init is needed: 'e' is not in init_params")
         e = rng.uniform(size=(K, M))
         return {"emissionprob": e / e.sum(axis=1, keepdims=True)}
@@ -164,9 +167,9 @@ class CategoricalHMM(BaseHMM[CategoricalHMMParams]):
     def _emission_sample(
         self, params: CategoricalHMMParams, states: np.ndarray, rng: np.random.RandomState
     ) -> np.ndarray:
-        cum = np.cumsum(params.emissionprob, axis=1)
-        u = rng.uniform(size=states.shape[0])
-        draws = (u[:, None] >= cum[states]).sum(axis=1)
+        cum: np.ndarray = np.cumsum(params.emissionprob, axis=1)
+        u = np.asarray(rng.uniform(size=states.shape[0]))
+        draws = np.sum(u[:, None] >= cum[states], axis=1)
         return np.minimum(draws, cum.shape[1] - 1).reshape(-1, 1)
 
 
@@ -180,7 +183,8 @@ class PoissonHMMParams:
 
 
 class PoissonHMM(BaseHMM[PoissonHMMParams]):
-    """Hidden Markov model with independent Poisson counts per feature.
+    (
+        """Hidden Markov model with independent Poisson counts per feature.
 
     Parameters
     ----------
@@ -190,7 +194,9 @@ class PoissonHMM(BaseHMM[PoissonHMMParams]):
         ``s`` start, ``t`` transitions, ``l`` rates.
     lambdas_init : array of shape (n_components, n_features), optional
         Starting rates; drawn around the data's means when absent.
-    """ + _COMMON_DOC
+    """
+        + _COMMON_DOC
+    )
 
     params_type: ClassVar[type] = PoissonHMMParams
     _emission_letters: ClassVar[str] = "l"
@@ -261,7 +267,7 @@ class PoissonHMM(BaseHMM[PoissonHMMParams]):
             if lam.shape != (K, d) or not np.all(np.isfinite(lam)) or np.any(lam < 0):
                 raise ParameterError(f"lambdas_init must be non-negative with shape {(K, d)}")
             return {"lambdas": lam}
-        if "l" not in self.init_params:
+        if "l" not in self._init_letters():
             raise ParameterError("lambdas_init is needed: 'l' is not in init_params")
         mean = np.average(batch.X, axis=0, weights=batch.weight) if batch.n_rows else np.ones(d)
         return {"lambdas": np.maximum(mean, 1e-3) * rng.uniform(0.5, 1.5, size=(K, d))}

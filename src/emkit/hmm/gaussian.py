@@ -135,7 +135,7 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
         self.transmat_prior = transmat_prior
         self.algorithm = algorithm
         self.params = params
-        self.init_params = init_params
+        self.init_params = init_params  # type: ignore[method-assign, assignment]
         self.startprob_init = startprob_init
         self.transmat_init = transmat_init
         self.means_init = means_init
@@ -168,7 +168,9 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
     def _emission_stats(
         self, batch: Batch, wgamma: np.ndarray, params: GaussianHMMParams
     ) -> dict[str, Any]:
-        stats = self._gmm()._accumulate_all(batch, wgamma.astype(batch.X.dtype), self._frame(params))
+        stats = self._gmm()._accumulate_all(
+            batch, wgamma.astype(batch.X.dtype), self._frame(params)
+        )
         return {f"emit_{k}": np.asarray(v, dtype=np.float64) for k, v in stats.items()}
 
     def _emission_m_step(self, stats: Stats, params: GaussianHMMParams) -> dict[str, Any]:
@@ -191,7 +193,7 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
         drawn: GaussianParams | None = None
         if self.means_init is None or self.covars_init is None:
             for letter, name in (("m", "means_init"), ("c", "covars_init")):
-                if getattr(self, name) is None and letter not in self.init_params:
+                if getattr(self, name) is None and letter not in self._init_letters():
                     raise ParameterError(f"{name} is needed: {letter!r} is not in init_params")
             if batch.n_rows < K:
                 raise DataError(f"n_components={K} states need at least {K} observations")
