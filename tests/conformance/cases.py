@@ -25,13 +25,39 @@ __all__ = ["CASES", "Case", "FitData"]
 
 @dataclass(frozen=True)
 class FitData:
-    """Data for one fit: X, per-row extras passed to fit/predict (e.g. trials)."""
+    """Data for one fit: X, per-row extras passed to fit/predict (e.g. trials), and the lengths
+    of the sequences for sequence models (then a sequence, not a row, is the unit of weight)."""
 
     X: np.ndarray
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    lengths: np.ndarray | None = None
+
+    @property
+    def fit_kw(self) -> dict[str, np.ndarray]:
+        """What fit and predict take besides X: the extras, and ``lengths`` if any."""
+        return self.extra if self.lengths is None else {**self.extra, "lengths": self.lengths}
+
+    @property
+    def n_units(self) -> int:
+        """The number of units a weight applies to: sequences, or rows."""
+        return self.X.shape[0] if self.lengths is None else len(self.lengths)
+
+    def row_weights(self, unit_weights: np.ndarray) -> np.ndarray:
+        """One weight per row from one per unit (a sequence's rows share its weight)."""
+        return unit_weights if self.lengths is None else np.repeat(unit_weights, self.lengths)
 
     def rows(self, index: np.ndarray) -> FitData:
         return FitData(self.X[index], {k: v[index] for k, v in self.extra.items()})
+
+    def repeat(self, units: np.ndarray) -> FitData:
+        """The units (rows or whole sequences) at ``units``, in that order."""
+        if self.lengths is None:
+            return self.rows(units)
+        starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
+        index = np.concatenate([np.arange(starts[u], starts[u] + self.lengths[u]) for u in units])
+        return FitData(
+            self.X[index], {k: v[index] for k, v in self.extra.items()}, self.lengths[units]
+        )
 
 
 @dataclass(frozen=True)
@@ -49,7 +75,8 @@ class Case:
         Whether the estimator is a MixtureEstimator (predict_proba etc. are tested).
     independent_rows : bool
         Whether the model's statistics are sums over rows that may be cut anywhere (no hidden
-        variable shared by rows): such models must give the in-memory answer on the streamed
+        variable shared by rows), or over whole sequences (``FitData.lengths``; the executors
+        cut only between them): such models must give the in-memory answer on the streamed
         and Dask executors (``test_executors.py``). Opt-in.
     row_params : tuple of str
         Parameters with one row per training row (PLSA's ``doc_topic``): an integer weight
@@ -334,4 +361,78 @@ CASES += [
         hard_fixed_point=False,
     )
     for t in ("full", "tied", "diag", "spherical")
+]
+
+
+def _sequences(emission: str) -> st.SearchStrategy[FitData]:
+    """1 to 5 sequences of 1 to 15 steps from a sticky 2-state chain; Gaussian emissions are two
+    well-separated blobs with at least 6 distinct points each."""
+
+    @st.composite
+    def draw(d: st.DrawFn) -> FitData:
+        rng = np.random.default_rng(d(st.integers(0, 2**31)))
+        lengths = np.array(d(st.lists(st.integers(1, 15), min_size=1, max_size=5)), dtype=np.int64)
+        n = int(lengths.sum())
+        z = np.empty(n, dtype=np.int64)
+        z[0] = 0
+        for t in range(1, n):
+            z[t] = z[t - 1] if rng.uniform() < 0.8 else 1 - z[t - 1]
+        if emission == "gaussian":
+            p = d(st.integers(1, 2))
+            # a first sequence of 6 steps in each state: both states well populated
+            lengths = np.append(12, lengths)
+            z = np.concatenate([np.repeat([0, 1], 6), z])
+            X = rng.normal(size=(len(z), p)) + 20.0 * z[:, None]
+        elif emission == "categorical":
+            probs = np.array([[0.6, 0.2, 0.1, 0.1], [0.1, 0.1, 0.2, 0.6]])
+            X = np.array([[rng.choice(4, p=probs[k])] for k in z], dtype=np.float64)
+        else:
+            X = rng.poisson(np.array([2.0, 9.0])[z][:, None] * np.ones((1, 2))).astype(float)
+            X[0] = 1.0  # some count above zero: no rate collapses to exactly 0 everywhere
+        return FitData(X, lengths=lengths)
+
+    return draw()
+
+
+def _gaussian_hmm(covariance_type: str) -> Callable[..., EMEstimator[Any]]:
+    def make(**kw: Any) -> EMEstimator[Any]:
+        from emkit.hmm import GaussianHMM
+
+        return GaussianHMM(2, covariance_type, **kw)
+
+    return make
+
+
+def _categorical_hmm(**kw: Any) -> EMEstimator[Any]:
+    from emkit.hmm import CategoricalHMM
+
+    return CategoricalHMM(2, n_features=4, **kw)
+
+
+def _poisson_hmm(**kw: Any) -> EMEstimator[Any]:
+    from emkit.hmm import PoissonHMM
+
+    return PoissonHMM(2, **kw)
+
+
+# hidden Markov models: sequences are the unit of weight and of chunking
+CASES += [
+    Case(
+        f"hmm_gaussian_{t}",
+        _gaussian_hmm(t),
+        _sequences("gaussian"),
+        mixture=False,
+        independent_rows=True,
+    )
+    for t in ("full", "diag")
+]
+CASES += [
+    Case(
+        "hmm_categorical",
+        _categorical_hmm,
+        _sequences("categorical"),
+        mixture=False,
+        independent_rows=True,
+    ),
+    Case("hmm_poisson", _poisson_hmm, _sequences("poisson"), mixture=False, independent_rows=True),
 ]

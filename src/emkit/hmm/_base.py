@@ -12,6 +12,8 @@ path and the objective is ``sum_s max_z log p(x_s, z)``.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 import warnings
 from abc import abstractmethod
 from typing import Any, ClassVar, TypeVar
@@ -21,7 +23,7 @@ import numpy as np
 from emkit._sklearn_api import check_is_fitted, check_random_state
 from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
 from emkit.base import EMEstimator
-from emkit.data import Batch
+from emkit.data import Batch, group_bounds
 from emkit.engine import EMModel, StepContext
 from emkit.exceptions import DataError, ParameterError
 from emkit.hmm._lattice import forward_backward, viterbi
@@ -30,6 +32,9 @@ from emkit.stats import Stats
 __all__ = ["BaseHMM", "UnvisitedStateWarning", "split_sequences"]
 
 P = TypeVar("P")
+
+#: rows of whole sequences per block of an E-step
+BLOCK_ROWS = 2**16
 
 _LETTERS = Constraint(lambda v: isinstance(v, str), "a string of parameter letters")
 _PRIOR = interval(float, 0.0, None, closed="neither") | ARRAY
@@ -233,6 +238,16 @@ class BaseHMM(EMEstimator[P]):
         return self.params_type(startprob=startprob, transmat=transmat, **fields)
 
     def e_step(self, batch: Batch, params: P, ctx: StepContext) -> Stats:
+        """Statistics of the batch's sequences, ``BLOCK_ROWS`` rows of whole sequences at a
+        time (the ``(rows, K)`` temporaries stay small; one long sequence is one block)."""
+        bounds = group_bounds(batch.n_rows, BLOCK_ROWS, _offsets(batch)[:-1])
+        if len(bounds) <= 1:
+            return self._e_step_block(batch, params, ctx)
+        return functools.reduce(
+            operator.add, (self._e_step_block(batch.rows(a, b), params, ctx) for a, b in bounds)
+        )
+
+    def _e_step_block(self, batch: Batch, params: P, ctx: StepContext) -> Stats:
         offsets = _offsets(batch)
         weight = batch.weight
         firsts = offsets[:-1]

@@ -168,9 +168,15 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
     def _emission_stats(
         self, batch: Batch, wgamma: np.ndarray, params: GaussianHMMParams
     ) -> dict[str, Any]:
-        stats = self._gmm()._accumulate_all(
-            batch, wgamma.astype(batch.X.dtype), self._frame(params)
-        )
+        gmm, frame = self._gmm(), self._frame(params)
+        wgamma = wgamma.astype(batch.X.dtype, copy=False)
+        if self.covariance_type == "full":  # the moments are taken in the whitened frame
+            stats = dict(gmm._accumulate_all(batch, wgamma, frame).items())
+        else:  # the moments need no log-density: skip the mixture's recomputation of it
+            p = gmm._prepare(frame, batch.X.dtype)
+            Xc = batch.X - p.shift
+            stats = COVARIANCE_KINDS[self.covariance_type].accumulate(Xc, wgamma, Xc, p)
+            stats["nk"] = wgamma.sum(axis=0, dtype=np.float64)
         return {f"emit_{k}": np.asarray(v, dtype=np.float64) for k, v in stats.items()}
 
     def _emission_m_step(self, stats: Stats, params: GaussianHMMParams) -> dict[str, Any]:
