@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "emkit.cli.gmm",
         "Fit a Gaussian mixture to the numeric columns of a CSV or Parquet file.",
     ),
+    "hmm": (
+        "emkit.cli.hmm",
+        "Fit a hidden Markov model (Baum-Welch) to the rows of a CSV or Parquet file.",
+    ),
     "impute": (
         "emkit.cli.impute",
         "Fill the missing cells of a CSV file from a Gaussian mixture fitted by EM.",

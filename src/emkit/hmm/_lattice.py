@@ -53,7 +53,12 @@ def _log(p: np.ndarray) -> np.ndarray:
 
 
 def forward_backward(
-    log_b: np.ndarray, offsets: np.ndarray, startprob: np.ndarray, transmat: np.ndarray
+    log_b: np.ndarray,
+    offsets: np.ndarray,
+    startprob: np.ndarray,
+    transmat: np.ndarray,
+    *,
+    overwrite: bool = False,
 ) -> Posteriors:
     """Scaled forward-backward of the sequences ``offsets[s]:offsets[s + 1]``.
 
@@ -65,16 +70,16 @@ def forward_backward(
         Row offsets of the sequences (``0, ..., n``); no sequence is empty.
     startprob : ndarray of shape (K,)
     transmat : ndarray of shape (K, K)
+    overwrite : bool, default=False
+        Whether ``log_b`` (float64, C order) may be overwritten (saves a copy).
 
     Returns
     -------
     Posteriors
     """
     n, K = log_b.shape
-    shift = np.max(log_b, axis=1)
-    shift[~np.isfinite(shift)] = 0.0
-    B = log_b - shift[:, None]
-    np.exp(B, out=B)
+    # becomes exp(log_b - row max)
+    B = np.require(log_b, np.float64, "C") if overwrite else np.array(log_b, np.float64, order="C")
     startprob = np.ascontiguousarray(startprob, dtype=np.float64)
     transmat = np.ascontiguousarray(transmat, dtype=np.float64)
     n_seq = offsets.shape[0] - 1
@@ -85,10 +90,14 @@ def forward_backward(
         from emkit.hmm import _numba_hmm
 
         _numba_hmm.forward_backward(B, offsets, startprob, transmat, gamma, xi, log_scale)
-    else:
-        for s in range(n_seq):
-            a, b = int(offsets[s]), int(offsets[s + 1])
-            log_scale[s] = _fb_numpy(B, a, b, startprob, transmat, gamma, xi[s])
+        return Posteriors(gamma, xi, log_scale)
+    shift = np.max(B, axis=1)
+    shift[~np.isfinite(shift)] = 0.0
+    B -= shift[:, None]
+    np.exp(B, out=B)
+    for s in range(n_seq):
+        a, b = int(offsets[s]), int(offsets[s + 1])
+        log_scale[s] = _fb_numpy(B, a, b, startprob, transmat, gamma, xi[s])
     loglik = log_scale + np.add.reduceat(shift, offsets[:-1]) if n else log_scale
     return Posteriors(gamma, xi, loglik)
 

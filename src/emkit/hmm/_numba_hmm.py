@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "parallel": True, "fastmath": False}
+# reassociation lets the short sums over states vectorise; no flag assumes finite values
+# (log-likelihoods of -inf mark impossible steps)
+_OPTIONS: dict[str, Any] = {
+    "cache": True,
+    "nogil": True,
+    "parallel": True,
+    "fastmath": {"reassoc", "contract", "nsz", "arcp"},
+}
 
 
 @njit(**_OPTIONS)
@@ -27,14 +34,24 @@ def forward_backward(
 ) -> None:  # pragma: no cover - compiled
     """Scaled forward-backward (Rabiner 1989) of every sequence.
 
-    ``B[t, k]`` is the emission likelihood up to a factor per row (the caller divides by the row
-    maximum and adds the logs back). Writes the posteriors into ``gamma`` (n, K), the expected
-    transition counts of sequence ``s`` into ``xi[s]`` and ``sum_t log c_t`` into
-    ``log_scale[s]``; zero-probability sequences get ``-inf``.
+    ``B`` holds the emission log-likelihoods on entry; each row becomes ``exp(row - max)``
+    (the likelihoods up to a factor per row, whose log is added back). Writes the posteriors
+    into ``gamma`` (n, K), the expected transition counts of sequence ``s`` into ``xi[s]`` and
+    ``log p(x_s)`` into ``log_scale[s]``; zero-probability sequences get ``-inf``.
     """
     K = startprob.shape[0]
     for s in prange(offsets.shape[0] - 1):
         a, b = offsets[s], offsets[s + 1]
+        shift_sum = 0.0
+        for t in range(a, b):
+            top = -math.inf
+            for k in range(K):
+                top = max(top, B[t, k])
+            if not math.isfinite(top):
+                top = 0.0
+            shift_sum += top
+            for k in range(K):
+                B[t, k] = math.exp(B[t, k] - top)
         scale = np.empty(b - a)
         alpha = gamma  # the forward variables, overwritten by the posteriors on the way back
         total = 0.0
@@ -45,15 +62,20 @@ def forward_backward(
         inv = 1.0 / total if total > 0.0 else 0.0
         for k in range(K):
             alpha[a, k] *= inv
+        prev = np.empty(K)
         for t in range(a + 1, b):
+            # new[j] = sum_i alpha[i] A[i, j]: rows of A added in, K independent sums
+            for j in range(K):
+                prev[j] = 0.0
+            for i in range(K):
+                ai = alpha[t - 1, i]
+                for j in range(K):
+                    prev[j] += ai * transmat[i, j]
             total = 0.0
             for j in range(K):
-                acc = 0.0
-                for i in range(K):
-                    acc += alpha[t - 1, i] * transmat[i, j]
-                acc *= B[t, j]
-                alpha[t, j] = acc
-                total += acc
+                v = prev[j] * B[t, j]
+                alpha[t, j] = v
+                total += v
             scale[t - a] = total
             inv = 1.0 / total if total > 0.0 else 0.0
             for j in range(K):
@@ -61,7 +83,7 @@ def forward_backward(
         logc = 0.0
         for t in range(b - a):
             logc += math.log(scale[t]) if scale[t] > 0.0 else -math.inf
-        log_scale[s] = logc
+        log_scale[s] = logc + shift_sum
         beta = np.ones(K)
         tmp = np.empty(K)
         x = xi[s]

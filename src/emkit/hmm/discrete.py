@@ -127,13 +127,15 @@ class CategoricalHMM(BaseHMM[CategoricalHMMParams]):
             )
         return (symbols,)
 
-    def _emission_log_prob(self, batch: Batch, params: CategoricalHMMParams) -> np.ndarray:
+    def _emission_log_prob(
+        self, batch: Batch, params: CategoricalHMMParams, cache: Any = None
+    ) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_e = np.log(params.emissionprob.T)
         return np.ascontiguousarray(log_e[batch.X])
 
     def _emission_stats(
-        self, batch: Batch, wgamma: np.ndarray, params: CategoricalHMMParams
+        self, batch: Batch, wgamma: np.ndarray, params: CategoricalHMMParams, cache: Any = None
     ) -> dict[str, Any]:
         M = params.emissionprob.shape[1]
         obs = np.stack([np.bincount(batch.X, wgamma[:, k], M) for k in range(wgamma.shape[1])])
@@ -236,7 +238,9 @@ class PoissonHMM(BaseHMM[PoissonHMMParams]):
         # log x! travels with the rows: computed once per fit, not per iteration
         return (X, gammaln(X + 1.0).sum(axis=1))
 
-    def _emission_log_prob(self, batch: Batch, params: PoissonHMMParams) -> np.ndarray:
+    def _emission_log_prob(
+        self, batch: Batch, params: PoissonHMMParams, cache: Any = None
+    ) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_l = np.log(params.lambdas)
         X = batch.X
@@ -249,7 +253,7 @@ class PoissonHMM(BaseHMM[PoissonHMMParams]):
         return out
 
     def _emission_stats(
-        self, batch: Batch, wgamma: np.ndarray, params: PoissonHMMParams
+        self, batch: Batch, wgamma: np.ndarray, params: PoissonHMMParams, cache: Any = None
     ) -> dict[str, Any]:
         return {"obs": wgamma.T @ batch.X}
 

@@ -161,28 +161,62 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
         K = params.means.shape[0]
         return GaussianParams(np.ones(K), params.means, params.covars, params.precisions_cholesky)
 
-    def _emission_log_prob(self, batch: Batch, params: GaussianHMMParams) -> np.ndarray:
-        out = self._gmm()._log_joint_complete(batch, self._frame(params))
+    def _emission_cache(self, batch: Batch, params: GaussianHMMParams) -> Any:
+        if self.covariance_type not in ("diag", "spherical"):
+            return None
+        # the centred rows and their squares, side by side, serve the log-densities and the
+        # moments alike: one product each
+        p = self._gmm()._prepare(self._frame(params), batch.X.dtype)
+        n, d = batch.X.shape
+        F = np.empty((n, 2 * d), dtype=batch.X.dtype)
+        np.subtract(batch.X, p.shift, out=F[:, :d])
+        np.multiply(F[:, :d], F[:, :d], out=F[:, d:])
+        return p, F
+
+    def _emission_log_prob(
+        self, batch: Batch, params: GaussianHMMParams, cache: Any = None
+    ) -> np.ndarray:
+        if cache is None:
+            cache = self._emission_cache(batch, params)
+        if cache is None:  # full, tied: the mixture's own blocks
+            out = self._gmm()._log_joint_complete(batch, self._frame(params))
+            return np.asarray(out, dtype=np.float64)
+        # the mixture's diag / spherical coefficients: maha = (x - s)^2 a + (x - s) b + c
+        # log N = log_const - maha / 2, with maha >= 0 (round-off) as log N <= log_const
+        p, F = cache
+        out = F @ (-0.5 * np.concatenate([p.b, p.a]))
+        out += p.log_const - 0.5 * p.c
+        np.minimum(out, p.log_const, out=out)
         return np.asarray(out, dtype=np.float64)
 
     def _emission_stats(
-        self, batch: Batch, wgamma: np.ndarray, params: GaussianHMMParams
+        self, batch: Batch, wgamma: np.ndarray, params: GaussianHMMParams, cache: Any = None
     ) -> dict[str, Any]:
-        gmm, frame = self._gmm(), self._frame(params)
         wgamma = wgamma.astype(batch.X.dtype, copy=False)
-        if self.covariance_type == "full":  # the moments are taken in the whitened frame
-            stats = dict(gmm._accumulate_all(batch, wgamma, frame).items())
-        else:  # the moments need no log-density: skip the mixture's recomputation of it
-            p = gmm._prepare(frame, batch.X.dtype)
-            Xc = batch.X - p.shift
-            stats = COVARIANCE_KINDS[self.covariance_type].accumulate(Xc, wgamma, Xc, p)
-            stats["nk"] = wgamma.sum(axis=0, dtype=np.float64)
+        if cache is None:
+            kind = COVARIANCE_KINDS[self.covariance_type]
+            if self.covariance_type == "full":  # moments in the whitened frame of params
+                stats = dict(
+                    self._gmm()._accumulate_all(batch, wgamma, self._frame(params)).items()
+                )
+                stats.pop("nk")  # the posterior mass is the HMM's ``post``
+            else:
+                p = self._gmm()._prepare(self._frame(params), batch.X.dtype)
+                Xc = batch.X - p.shift
+                stats = kind.accumulate(Xc, wgamma, Xc, p)
+        else:
+            _, F = cache
+            d = batch.X.shape[1]
+            moments = wgamma.T @ F
+            stats = {"sx": moments[:, :d], "sxx": moments[:, d:]}
         return {f"emit_{k}": np.asarray(v, dtype=np.float64) for k, v in stats.items()}
 
     def _emission_m_step(self, stats: Stats, params: GaussianHMMParams) -> dict[str, Any]:
         if "m" not in self.params and "c" not in self.params:
             return {}
-        moments = Stats(**{k[5:]: v for k, v in stats.items() if k.startswith("emit_")})
+        moments = Stats(
+            nk=stats["post"], **{k[5:]: v for k, v in stats.items() if k.startswith("emit_")}
+        )
         new = self._gmm()._m_step_stats(moments, self._frame(params))
         if "c" not in self.params:
             return {"means": new.means}
