@@ -71,6 +71,29 @@ def sequence_lengths(ids: np.ndarray) -> np.ndarray:
     return np.diff(np.append(starts, ids.size)).astype(np.int64)
 
 
+def _sequence_ids(path: Path, name: str) -> tuple[list[str], np.ndarray]:
+    """The file's column names and the values of column ``name`` (text or numbers)."""
+    import csv
+
+    import numpy as np
+
+    if path.suffix.lower() != ".csv":
+        from emkit.sources import ParquetSource
+
+        if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
+            header = list(ParquetSource(path, None).columns)
+            return header, np.asarray(open_column(path, name))
+        raise UsageError("--lengths-column needs a CSV or Parquet file with column names")
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        header = [c.strip() for c in next(reader, [])]
+        if name not in header:
+            raise UsageError(f"--lengths-column {name!r} is not a column of {str(path)!r}")
+        j = header.index(name)
+        ids = [row[j].strip() for row in reader if row]
+    return header, np.asarray(ids)
+
+
 def _model(
     emission: str, k: int, covariance: str, options: dict[str, Any], n_features: int | None
 ) -> BaseHMM[Any]:
@@ -177,16 +200,15 @@ def hmm(
     if algorithm not in ("viterbi", "map"):
         raise UsageError(f"--algorithm {algorithm!r} is not one of viterbi, map")
     wanted = None if columns is None else [c.strip() for c in columns.split(",") if c.strip()]
-    names, X = open_columns(data, wanted)
     lengths = None
     if lengths_column is not None:
         if wanted is not None and lengths_column in wanted:
             raise UsageError(f"--lengths-column {lengths_column!r} is also an observation column")
-        lengths = sequence_lengths(np.asarray(open_column(data, lengths_column)))
+        header, ids = _sequence_ids(data, lengths_column)
+        lengths = sequence_lengths(ids)
         if wanted is None:
-            keep = [j for j, c in enumerate(names) if c != lengths_column]
-            names = [names[j] for j in keep]
-            X = np.asarray(X)[:, keep]
+            wanted = [c for c in header if c != lengths_column]
+    names, X = open_columns(data, wanted)
     X = np.asarray(X)
     if X.shape[1] == 0:
         raise UsageError("no observation column left: give --columns")

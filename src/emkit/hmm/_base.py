@@ -34,7 +34,7 @@ __all__ = ["BaseHMM", "UnvisitedStateWarning", "split_sequences"]
 P = TypeVar("P")
 
 #: rows of whole sequences per block of an E-step
-BLOCK_ROWS = 2**16
+BLOCK_ROWS = 2**14
 
 _LETTERS = Constraint(lambda v: isinstance(v, str), "a string of parameter letters")
 _PRIOR = interval(float, 0.0, None, closed="neither") | ARRAY

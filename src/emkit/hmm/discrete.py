@@ -29,6 +29,21 @@ _COMMON_DOC = """
 """
 
 
+#: rows checked at a time (the checks' temporaries stay small next to the data)
+_CHECK_ROWS = 2**14
+
+
+def _whole_non_negative(X: np.ndarray) -> bool:
+    """Whether every value of ``X`` is a non-negative integer (checked block by block)."""
+    if np.issubdtype(X.dtype, np.integer):
+        return bool(X.size == 0 or X.min() >= 0)
+    for s in range(0, X.shape[0], _CHECK_ROWS):
+        block = X[s : s + _CHECK_ROWS]
+        if np.any(block < 0) or np.any(block != np.round(block)):
+            return False
+    return True
+
+
 def _set_common(est: Any, kw: dict[str, Any]) -> None:
     for name, value in kw.items():
         setattr(est, name, value)
@@ -114,9 +129,9 @@ class CategoricalHMM(BaseHMM[CategoricalHMMParams]):
         X = check_observations(self, X, reset=reset, dtype=None)
         if X.shape[1] != 1:
             raise DataError(f"{type(self).__name__} takes one column of symbols, got {X.shape[1]}")
-        if X.size and (np.any(X < 0) or np.any(X != np.round(X))):
+        if not _whole_non_negative(X):
             raise DataError("symbols must be non-negative integers")
-        symbols = X[:, 0].astype(np.intp)
+        symbols = np.asarray(X[:, 0], dtype=np.intp)  # no copy of integer input
         top = int(symbols.max(initial=-1)) + 1
         if reset:
             self._symbols_seen = top
@@ -231,12 +246,15 @@ class PoissonHMM(BaseHMM[PoissonHMMParams]):
         if unexpected:
             raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
         X = check_observations(self, X, reset=reset, dtype=np.float64)
-        if X.size and (np.any(X < 0) or np.any(X != np.round(X))):
+        if not _whole_non_negative(X):
             raise DataError("Poisson counts must be non-negative integers")
         from scipy.special import gammaln
 
-        # log x! travels with the rows: computed once per fit, not per iteration
-        return (X, gammaln(X + 1.0).sum(axis=1))
+        # log x! travels with the rows: computed once per fit (in blocks), not per iteration
+        log_fact = np.empty(X.shape[0])
+        for s in range(0, X.shape[0], _CHECK_ROWS):
+            log_fact[s : s + _CHECK_ROWS] = gammaln(X[s : s + _CHECK_ROWS] + 1.0).sum(axis=1)
+        return (X, log_fact)
 
     def _emission_log_prob(
         self, batch: Batch, params: PoissonHMMParams, cache: Any = None

@@ -54,6 +54,7 @@ COURSE: list[tuple[str, str]] = [
     ("topics", "Topic model: top words"),
     ("motif", "Motif finding: the sequence logo"),
     ("lsh", "Locality-sensitive hashing: recall"),
+    ("hmm", "Hidden Markov model: earthquake regimes"),
 ]
 
 #: Modules whose import registers further sections (one line per model family). They are
@@ -65,6 +66,7 @@ BUILTIN_SECTION_MODULES: tuple[str, ...] = (
     "emkit.report.section_motif",
     "emkit.report.section_topics",
     "emkit.report.section_lsh",
+    "emkit.report.section_hmm",
 )
 
 
