@@ -104,15 +104,16 @@ def _gaussian_data(seed: int = 0) -> tuple[np.ndarray, list[int]]:
     return rng.normal(size=(len(z), 2)) + 4.0 * z[:, None], lengths
 
 
-def test_numpy_path_equals_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_numpy_path_equals_compiled(monkeypatch: pytest.MonkeyPatch, covariance_type: str) -> None:
     pytest.importorskip("numba")
     X, lengths = _gaussian_data()
     kw = {"random_state": 0, "max_iter": 5, "tol": 0.0}
     monkeypatch.setattr(_lattice, "MIN_COMPILED_WORK", 0)
-    compiled = GaussianHMM(2, "full", **kw).fit(X, lengths=lengths)  # type: ignore[arg-type]
+    compiled = GaussianHMM(2, covariance_type, **kw).fit(X, lengths=lengths)  # type: ignore[arg-type]
     path_c = compiled.predict(X, lengths)
     monkeypatch.setattr(_lattice, "MIN_COMPILED_WORK", 2**62)
-    plain = GaussianHMM(2, "full", **kw).fit(X, lengths=lengths)  # type: ignore[arg-type]
+    plain = GaussianHMM(2, covariance_type, **kw).fit(X, lengths=lengths)  # type: ignore[arg-type]
     np.testing.assert_allclose(plain.log_likelihood_history_, compiled.log_likelihood_history_)
     np.testing.assert_allclose(plain.means_, compiled.means_, rtol=1e-10)
     np.testing.assert_array_equal(plain.predict(X, lengths), path_c)

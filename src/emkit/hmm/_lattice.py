@@ -24,7 +24,8 @@ __all__ = ["Posteriors", "forward_backward", "viterbi"]
 MIN_COMPILED_WORK = 2**18
 
 
-def _compiled(n_steps: int, n_states: int) -> bool:
+def compiled(n_steps: int, n_states: int) -> bool:
+    """Whether work of ``n_steps`` x ``n_states``^2 takes the compiled kernels."""
     return _kernels.HAVE_NUMBA and n_steps * n_states * n_states >= MIN_COMPILED_WORK
 
 
@@ -86,7 +87,7 @@ def forward_backward(
     gamma = np.empty((n, K))
     xi = np.zeros((n_seq, K, K))
     log_scale = np.empty(n_seq)
-    if _compiled(n, K):
+    if compiled(n, K):
         from emkit.hmm import _numba_hmm
 
         _numba_hmm.forward_backward(B, offsets, startprob, transmat, gamma, xi, log_scale)
@@ -153,7 +154,7 @@ def viterbi(
     n_seq = offsets.shape[0] - 1
     path = np.empty(n, dtype=np.int64)
     score = np.empty(n_seq)
-    if _compiled(n, K):
+    if compiled(n, K):
         from emkit.hmm import _numba_hmm
 
         _numba_hmm.viterbi(log_b, offsets, log_pi, log_a, path, score)

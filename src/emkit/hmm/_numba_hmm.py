@@ -147,3 +147,15 @@ def viterbi(
         for t in range(b - 1, a, -1):
             arg = back[t - a, arg]
             path[t - 1] = arg
+
+
+@njit(**_OPTIONS)
+def centred_squares(X: np.ndarray, shift: np.ndarray, F: np.ndarray) -> None:  # pragma: no cover
+    """``F[:, :d] = X - shift`` and ``F[:, d:] = (X - shift)^2``, row by row in parallel (NumPy
+    loops over the 20-odd features of each row, and its per-row overhead dominates)."""
+    d = X.shape[1]
+    for t in prange(X.shape[0]):
+        for j in range(d):
+            v = X[t, j] - shift[j]
+            F[t, j] = v
+            F[t, d + j] = v * v

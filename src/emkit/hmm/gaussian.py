@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ from emkit._sklearn_api import validate_data
 from emkit._validation import ARRAY, NONE, Constraint, check_squares_finite, interval, one_of
 from emkit.data import Batch
 from emkit.exceptions import DataError, ParameterError
+from emkit.hmm import _lattice
 from emkit.hmm._base import BaseHMM
 from emkit.models.gaussian import (
     COVARIANCE_KINDS,
@@ -168,9 +170,15 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
         # moments alike: one product each
         p = self._gmm()._prepare(self._frame(params), batch.X.dtype)
         n, d = batch.X.shape
-        F = np.empty((n, 2 * d), dtype=batch.X.dtype)
-        np.subtract(batch.X, p.shift, out=F[:, :d])
-        np.multiply(F[:, :d], F[:, :d], out=F[:, d:])
+        F = _scratch(n * 2 * d, batch.X.dtype)[: n * 2 * d].reshape(n, 2 * d)
+        if _lattice.compiled(n, self.n_components):
+            from emkit.hmm import _numba_hmm
+
+            X = np.ascontiguousarray(batch.X)
+            _numba_hmm.centred_squares(X, np.asarray(p.shift, dtype=X.dtype), F)
+        else:
+            np.subtract(batch.X, p.shift, out=F[:, :d])
+            np.multiply(F[:, :d], F[:, :d], out=F[:, d:])
         return p, F
 
     def _emission_log_prob(
@@ -297,6 +305,18 @@ def _expand_covars(cov: np.ndarray, covariance_type: str, K: int, d: int) -> np.
     out = np.zeros((K, d, d))
     out[:, np.arange(d), np.arange(d)] = var
     return out
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(size: int, dtype: Any) -> np.ndarray:
+    """A buffer of at least ``size`` entries, one per thread, reused from block to block: a
+    fresh array per block costs its page faults every time (a third of the E-step here)."""
+    buffer = getattr(_SCRATCH, "buffer", None)
+    if buffer is None or buffer.size < size or buffer.dtype != dtype:
+        buffer = _SCRATCH.buffer = np.empty(size, dtype=dtype)
+    return buffer
 
 
 @functools.lru_cache(maxsize=32)
