@@ -121,19 +121,21 @@ def test_mace_equals_crowd_kit_from_the_same_start(name: str, method: str) -> No
     for n_iter in (1, 10, 49):
         # emkit's start is crowd-kit's random start plus one update
         theirs = ck.MACE(n_iter=n_iter + 1, n_restarts=1, method=method).fit(answers)
-        mine = MACE(max_iter=n_iter, tol=0.0, method=method).fit(answers)
+        mine = MACE(max_iter=n_iter, tol=0.0, method=method, init="random").fit(answers)
         proba = theirs.probas_.reindex(index=mine.probas_.index, columns=mine.probas_.columns)
         np.testing.assert_allclose(mine.proba_, proba.to_numpy(), atol=1e-10)
         np.testing.assert_allclose(mine.spamming_, theirs.spamming_, atol=1e-10)
 
 
+@pytest.mark.parametrize("init", ["majority", "random"])
 @pytest.mark.parametrize("method", ["vb", "em"])
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000))
-def test_mace_objective_never_decreases(method: str, seed: int) -> None:
+def test_mace_objective_never_decreases(method: str, init: str, seed: int) -> None:
     """VB's bound (log evidence term minus the KL of the posteriors) and EM's penalised
     log-likelihood: the engine raises if either decreases."""
-    model = MACE(max_iter=20, tol=0.0, method=method, random_state=seed).fit(_simulated(seed))
+    model = MACE(max_iter=20, tol=0.0, method=method, init=init, random_state=seed)
+    model.fit(_simulated(seed))
     history = model.log_likelihood_history_
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[:-1]))
     np.testing.assert_allclose(model.proba_.sum(axis=1), 1.0)
@@ -143,13 +145,27 @@ def test_mace_objective_never_decreases(method: str, seed: int) -> None:
 
 def test_mace_restarts_keep_the_best_bound_and_gold() -> None:
     df = _simulated(4)
-    one = MACE(random_state=0).fit(df)
-    best = MACE(random_state=0, n_init=4).fit(df)
+    one = MACE(init="random", random_state=0).fit(df)
+    best = MACE(init="random", random_state=0, n_init=4).fit(df)
     assert best.log_likelihood_ >= one.log_likelihood_ - 1e-9
+    # the default start is the majority vote's: no randomness in it
+    a, b = MACE(random_state=0).fit(df), MACE(random_state=1).fit(df)
+    np.testing.assert_array_equal(a.proba_, b.proba_)
+    assert not np.allclose(a.proba_, one.proba_)
     gold = MACE().fit(df, true_labels={0: 2, 1: 2})
     np.testing.assert_array_equal(gold.proba_[:2].argmax(axis=1), [2, 2])
     with pytest.raises(ParameterError, match="method"):
         MACE(method="gibbs").fit(df)
+
+
+def test_mace_does_not_depend_on_how_ids_are_named() -> None:
+    answers, _ = _public("bluebirds")
+    renamed = _first_seen_ids(answers)
+    a, b = MACE().fit(answers), MACE().fit(renamed)
+    codes = {w: i for i, w in enumerate(pd.factorize(answers["worker"])[1])}
+    order = [codes[w] for w in a.workers_]
+    np.testing.assert_allclose(a.spamming_, b.spamming_[np.argsort(b.workers_)][order])
+    np.testing.assert_allclose(a.proba_.max(axis=1), b.proba_.max(axis=1), rtol=1e-12)
 
 
 # -- the defaults against crowd-kit's on every public set -----------------------------------------

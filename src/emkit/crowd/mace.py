@@ -22,11 +22,23 @@ Two M-steps, as in the paper and crowd-kit (``method``):
 One iteration is two map-reduce passes: per-task sums of log answer probabilities (a gather over
 answers, a scatter into tasks), then per-worker expected spamming / knowing / strategy counts.
 
-Start: crowd-kit's random start (``theta`` and ``xi`` drawn uniformly on [1, 2 + default_noise]
-and normalised, workers and labels in order of first appearance, both arrays from the same seed)
-followed by one M-step, so that the first objective is already a variational bound: emkit's
-``max_iter = n`` is crowd-kit's ``n_iter = n + 1``. Restarts (``n_init``) draw fresh starts from
-``random_state`` and keep the best bound (crowd-kit's ``n_restarts`` reuse one seed).
+Start (``init``): by default the (weighted) majority-vote fractions of every task, with every
+worker half spamming and a uniform strategy, followed by one M-step: deterministic, and the same
+start as Dawid-Skene's. On the public sets it is at or above crowd-kit's random start on all but
+one (product 0.827 against 0.817, cf 0.893 against 0.890; sp 0.9178 against 0.9180).
+``init='random'`` is crowd-kit's start (``theta`` and ``xi`` drawn uniformly on
+[1, 2 + default_noise] and normalised, workers and labels in order of first appearance, both
+arrays from the same seed) followed by one M-step, so that the first objective is already a
+variational bound: emkit's ``max_iter = n`` is crowd-kit's ``n_iter = n + 1``. Restarts
+(``n_init``, with ``init='random'``) draw fresh starts from ``random_state`` and keep the best
+bound (crowd-kit's ``n_restarts`` reuse one seed).
+
+Ids: emkit's fit does not depend on how workers and labels are named. crowd-kit's (1.4) does: it
+codes workers and labels in order of first appearance but reads its expected-count tables, built
+by ``groupby``, in sorted order, so each worker is updated with another's counts unless the ids
+already come in sorted order of appearance. Its MACE on the public product set gives 0.929 with
+the published ids and 0.816 with the same answers renumbered (emkit: 0.827 either way); the
+parity tests renumber the ids so that crowd-kit runs the model of the paper.
 """
 
 from __future__ import annotations
@@ -116,8 +128,11 @@ class MACE(_CategoricalBase):
         Beta prior on (spamming, knowing).
     strategy_prior : float, default=10.0
         Symmetric Dirichlet prior on each worker's strategy.
+    init : {'majority', 'random'}, default='majority'
+        Start from the majority-vote fractions (deterministic), or from crowd-kit's random
+        start (use with ``n_init > 1``); see the module docstring.
     n_init : int, default=1
-        Random starts; the highest objective wins.
+        Starts; the highest objective wins (with ``init='majority'`` they are all the same).
     random_state : int, RandomState or None, default=0
     classes, task, worker, label, hard, warm_start
         As for :class:`~emkit.crowd.DawidSkene`.
@@ -129,10 +144,10 @@ class MACE(_CategoricalBase):
         "alpha": interval(float, 0.0, None, closed="neither"),
         "beta": interval(float, 0.0, None, closed="neither"),
         "strategy_prior": interval(float, 0.0, None, closed="neither"),
+        "init": one_of({"majority", "random"}),
     }
     params_type = MACEParams
     smoothing_mode = "pseudo-count"
-    init = "majority"
 
     def __init__(
         self,
@@ -145,6 +160,7 @@ class MACE(_CategoricalBase):
         alpha: float = 0.5,
         beta: float = 0.5,
         strategy_prior: float = 10.0,
+        init: str = "majority",
         classes: Any = None,
         task: str = "task",
         worker: str = "worker",
@@ -159,6 +175,7 @@ class MACE(_CategoricalBase):
         self.method = method
         self.smoothing = smoothing
         self.default_noise = default_noise
+        self.init = init
         self.alpha = alpha
         self.beta = beta
         self.strategy_prior = strategy_prior
@@ -243,7 +260,25 @@ class MACE(_CategoricalBase):
         return self
 
     # -- engine hooks ---------------------------------------------------------------------------
-    def init_params(self, batch: Batch, rng: np.random.RandomState) -> MACEParams:
+    def _majority_start(self, batch: Batch) -> MACEParams:
+        """Majority-vote fractions per task; every worker half spamming, uniform strategy."""
+        n_w, k, n_t = self._n_workers, self._n_classes, self._n_tasks
+        rows = answer_rows(self, batch)
+        votes = np.bincount(rows.cell, rows.weight, minlength=n_t * k)
+        votes = votes.reshape(n_t, k)
+        total = votes.sum(axis=1, keepdims=True)
+        proba = np.divide(votes, total, out=np.full_like(votes, 1.0 / k), where=total > 0)
+        return MACEParams(
+            prior=np.full(k, 1.0 / k),
+            spam=np.full((n_w, 2), 0.5),
+            strategy=np.full((n_w, k), 1.0 / k),
+            spam_post=None,
+            strategy_post=None,
+            proba=self._clamp(proba),
+        )
+
+    def _random_start(self, rng: np.random.RandomState) -> MACEParams:
+        """crowd-kit's start: both arrays uniform on [1, 2 + default_noise] from one seed."""
         n_w, k = self._n_workers, self._n_classes
         state = rng.get_state()
         low, high = 1.0, 2.0 + self.default_noise  # scipy's uniform(1, 1 + noise)
@@ -255,7 +290,7 @@ class MACE(_CategoricalBase):
         spam_by_code[workers] = spam
         strategy_by_code = np.empty_like(strategy)
         strategy_by_code[np.ix_(workers, labels)] = strategy
-        start = MACEParams(
+        return MACEParams(
             prior=np.full(k, 1.0 / k),
             spam=spam_by_code / spam_by_code.sum(axis=1, keepdims=True),
             strategy=strategy_by_code / strategy_by_code.sum(axis=1, keepdims=True),
@@ -263,10 +298,14 @@ class MACE(_CategoricalBase):
             strategy_post=None,
             proba=np.full((self._n_tasks, k), 1.0 / k),
         )
+
+    def init_params(self, batch: Batch, rng: np.random.RandomState) -> MACEParams:
+        start = self._majority_start(batch) if self.init == "majority" else self._random_start(rng)
         # one update, so that the first objective is a bound of the kind EM then raises
         ctx = StepContext(hard=self.hard)
-        stats = self.e_step(batch, start, ctx)
-        start = self.m_step(stats, start, ctx)
+        if self.init == "random":
+            stats = self.e_step(batch, start, ctx)
+            start = self.m_step(stats, start, ctx)
         stats = self.e_step(batch, start, StepContext(hard=self.hard, pass_index=1))
         return self.m_step(stats, start, StepContext(hard=self.hard, pass_index=1))
 
