@@ -19,8 +19,10 @@ Two M-steps, as in the paper and crowd-kit (``method``):
   added to the expected counts (a Dirichlet(1 + smoothing) prior), monotone in the penalised
   log-likelihood.
 
-One iteration is two map-reduce passes: per-task sums of log answer probabilities (a gather over
-answers, a scatter into tasks), then per-worker expected spamming / knowing / strategy counts.
+One iteration is two map-reduce passes: per-task sums of log answer probabilities, then
+per-worker expected spamming / knowing / strategy counts. Every per-answer quantity depends only
+on the answer's (worker, label) pair, so each pass is one sparse product with the (tasks x
+(worker, label)) incidence matrix, Dawid-Skene's, and small per-pair tables.
 
 Start (``init``): by default the (weighted) majority-vote fractions of every task, with every
 worker half spamming and a uniform strategy, followed by one M-step: deterministic, and the same
@@ -51,7 +53,7 @@ from scipy.special import digamma, gammaln
 
 from emkit._sklearn_api import check_is_fitted
 from emkit._validation import Constraint, interval, one_of
-from emkit.crowd._rows import AnswerRows, answer_rows, scatter_tasks
+from emkit.crowd._base import run_parallel
 from emkit.crowd.categorical import _AnswerBox, _as_mapping, _CategoricalBase
 from emkit.crowd.io import require_pandas
 from emkit.data import Batch
@@ -221,31 +223,6 @@ class MACE(_CategoricalBase):
             "strategy_post": strategy_post,
         }
 
-    def _answer_terms(self, rows: AnswerRows, params: MACEParams) -> tuple[np.ndarray, np.ndarray]:
-        """Per answer: ``(1 - theta) xi_l`` (its probability under a wrong class) and
-        ``theta`` (what the true class adds)."""
-        spamming = params.spam[rows.worker, 0] * params.strategy[rows.worker, rows.label]
-        return spamming, params.spam[rows.worker, 1]
-
-    def _expected_counts(
-        self, rows: AnswerRows, params: MACEParams
-    ) -> tuple[np.ndarray, np.ndarray]:
-        spamming, knowing = self._answer_terms(rows, params)
-        q = params.proba[rows.task, rows.label]  # posterior that the answer is the true class
-        p_know = q * knowing / (spamming + knowing)
-        p_spam = 1.0 - p_know
-        n_w, k = self._n_workers, self._n_classes
-        w = rows.weight
-        spam_counts = np.column_stack(
-            [
-                np.bincount(rows.worker, w * p_spam, minlength=n_w),
-                np.bincount(rows.worker, w * p_know, minlength=n_w),
-            ]
-        )
-        pair = rows.worker * k + rows.label
-        strategy_counts = np.bincount(pair, w * p_spam, minlength=n_w * k).reshape(n_w, k)
-        return spam_counts, strategy_counts
-
     # -- data: remember the order in which workers and labels first appear --------------------
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, **kwargs: Any) -> MACE:
         """Fit (see :meth:`DawidSkene.fit`); ``initial_error`` does not apply to MACE."""
@@ -262,10 +239,9 @@ class MACE(_CategoricalBase):
     # -- engine hooks ---------------------------------------------------------------------------
     def _majority_start(self, batch: Batch) -> MACEParams:
         """Majority-vote fractions per task; every worker half spamming, uniform strategy."""
-        n_w, k, n_t = self._n_workers, self._n_classes, self._n_tasks
-        rows = answer_rows(self, batch)
-        votes = np.bincount(rows.cell, rows.weight, minlength=n_t * k)
-        votes = votes.reshape(n_t, k)
+        n_w, k = self._n_workers, self._n_classes
+        inc = self._incidence(batch)
+        votes = np.asarray(inc.matrix @ np.tile(np.eye(k), (n_w, 1)))  # (worker, label) -> label
         total = votes.sum(axis=1, keepdims=True)
         proba = np.divide(votes, total, out=np.full_like(votes, 1.0 / k), where=total > 0)
         return MACEParams(
@@ -310,16 +286,32 @@ class MACE(_CategoricalBase):
         return self.m_step(stats, start, StepContext(hard=self.hard, pass_index=1))
 
     def e_step(self, batch: Batch, params: Any, ctx: StepContext) -> Stats:
-        rows = answer_rows(self, batch)
+        # every per-answer quantity depends on the answer's (worker, label) pair only, so both
+        # passes are products with the chunk's incidence matrix, as Dawid-Skene's
+        inc = self._incidence(batch)
+        wrong = params.spam[:, :1] * params.strategy  # P(answer l | class != l), (workers, K)
+        knowing = params.spam[:, 1:]
         if ctx.pass_index == 0:
-            spamming, knowing = self._answer_terms(rows, params)
-            log_wrong = np.log(spamming)
-            log_lik = scatter_tasks(
-                rows, log_wrong, np.log(spamming + knowing) - log_wrong, *params.proba.shape
-            )
-            return Stats(weight=rows.total, L=log_lik, tw=rows.task_weight)
-        spam_counts, strategy_counts = self._expected_counts(rows, params)
-        return Stats(weight=rows.total, spam=spam_counts, strategy=strategy_counts)
+            n_w, k = wrong.shape
+            log_wrong = np.log(wrong)
+            table = np.repeat(log_wrong.reshape(-1, 1), k, axis=1)  # ((worker, label), class)
+            pair = np.arange(n_w * k)
+            table[pair, pair % k] = np.log(wrong + knowing).ravel()
+            parts = run_parallel(lambda blk: blk[2] @ table, inc.blocks)
+            log_lik = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            return Stats(weight=inc.weight, L=log_lik, tw=inc.task_weight)
+        proba = params.proba
+        parts = run_parallel(lambda blk: blk[2].T @ proba[blk[0] : blk[1]], inc.blocks)
+        counts = parts[0]
+        for part in parts[1:]:
+            counts = counts + part
+        n_w, k = wrong.shape
+        # sum over a pair's answers of w * P(the answer is the true class)
+        on_class = counts[np.arange(n_w * k), np.arange(n_w * k) % k].reshape(n_w, k)
+        know = on_class * (knowing / (wrong + knowing))
+        strategy = np.maximum(inc.pair_weight.reshape(n_w, k) - know, 0.0)
+        spam = np.column_stack([strategy.sum(axis=1), know.sum(axis=1)])
+        return Stats(weight=inc.weight, spam=spam, strategy=strategy)
 
     def objective(self, stats: Stats, params: Any, ctx: StepContext) -> float:
         value = float(np.sum(self._posterior(stats, params, ctx)[1]))
