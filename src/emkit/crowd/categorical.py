@@ -366,16 +366,10 @@ class _CategoricalBase(CrowdEstimator[Any]):
         inc = self._incidence(batch)
         if ctx.pass_index == 0:
             # per-task sums of log confusion entries: one sparse product per row block
-            table = self._log_table(params)
-            parts = run_parallel(lambda blk: blk[2] @ table, inc.blocks)
-            log_lik = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            log_lik = inc.task_sums(self._log_table(params))
             return Stats(weight=inc.weight, L=log_lik, tw=inc.task_weight)
         # expected confusion counts: the transposed products, summed over the row blocks
-        proba = params.proba
-        parts = run_parallel(lambda blk: blk[2].T @ proba[blk[0] : blk[1]], inc.blocks)
-        counts = parts[0]
-        for part in parts[1:]:
-            counts = counts + part
+        counts = inc.pair_sums(params.proba)
         return Stats(weight=inc.weight, counts=counts, pw=inc.pair_weight)
 
     def objective(self, stats: Stats, params: Any, ctx: StepContext) -> float:
@@ -772,6 +766,19 @@ class _Incidence:
     task_weight: np.ndarray
     pair_weight: np.ndarray
     weight: float
+
+    def task_sums(self, table: np.ndarray) -> np.ndarray:
+        """``matrix @ table``, (tasks, K): one sparse product per row block, in threads."""
+        parts = run_parallel(lambda blk: blk[2] @ table, self.blocks)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def pair_sums(self, proba: np.ndarray) -> np.ndarray:
+        """``matrix.T @ proba``, ((worker, label), K): the row blocks' products, summed."""
+        parts = run_parallel(lambda blk: blk[2].T @ proba[blk[0] : blk[1]], self.blocks)
+        counts = parts[0]
+        for part in parts[1:]:
+            counts = counts + part
+        return counts
 
 
 def _csr_row_blocks(matrix: sp.csr_matrix) -> list[tuple[int, int, sp.csr_matrix]]:

@@ -53,7 +53,6 @@ from scipy.special import digamma, gammaln
 
 from emkit._sklearn_api import check_is_fitted
 from emkit._validation import Constraint, interval, one_of
-from emkit.crowd._base import run_parallel
 from emkit.crowd.categorical import _AnswerBox, _as_mapping, _CategoricalBase
 from emkit.crowd.io import require_pandas
 from emkit.data import Batch
@@ -297,14 +296,8 @@ class MACE(_CategoricalBase):
             table = np.repeat(log_wrong.reshape(-1, 1), k, axis=1)  # ((worker, label), class)
             pair = np.arange(n_w * k)
             table[pair, pair % k] = np.log(wrong + knowing).ravel()
-            parts = run_parallel(lambda blk: blk[2] @ table, inc.blocks)
-            log_lik = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            return Stats(weight=inc.weight, L=log_lik, tw=inc.task_weight)
-        proba = params.proba
-        parts = run_parallel(lambda blk: blk[2].T @ proba[blk[0] : blk[1]], inc.blocks)
-        counts = parts[0]
-        for part in parts[1:]:
-            counts = counts + part
+            return Stats(weight=inc.weight, L=inc.task_sums(table), tw=inc.task_weight)
+        counts = inc.pair_sums(params.proba)
         n_w, k = wrong.shape
         # sum over a pair's answers of w * P(the answer is the true class)
         on_class = counts[np.arange(n_w * k), np.arange(n_w * k) % k].reshape(n_w, k)
