@@ -257,3 +257,83 @@ def test_symbols_out_of_range() -> None:
         warnings.simplefilter("ignore")
         with pytest.raises(DataError, match="non-negative integers"):
             CategoricalHMM(2).fit(np.array([[0.5], [1.0]]))
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_step_the_reachable_states_explain_badly_does_not_underflow(
+    monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
+    """The chain is stuck in state 0; steps near state 1's mean are e^1000 times likelier under
+    state 1. Scaling each row by its best state would underflow the forward normaliser to 0
+    (a -inf log-likelihood); scaling such rows by the best reachable state keeps it exact."""
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_lattice, "MIN_COMPILED_WORK", 0 if compiled else 2**62)
+    X = np.array([[0.0], [60.0], [0.5], [61.0], [-0.2]])
+    model = GaussianHMM(
+        2,
+        startprob_init=[1.0, 0.0],
+        transmat_init=[[1.0, 0.0], [0.0, 1.0]],
+        means_init=[[0.0], [100.0]],
+        covars_init=[[1.0], [1.0]],
+        reg_covar=0.0,
+        params="",
+        max_iter=0,
+    )
+    with pytest.warns(UnvisitedStateWarning):
+        model.fit(X)
+    exact = float(np.sum(-0.5 * X[:, 0] ** 2 - 0.5 * np.log(2 * np.pi)))
+    assert model.score(X) == pytest.approx(exact, rel=1e-12)
+    np.testing.assert_allclose(model.predict_proba(X), [[1.0, 0.0]] * 5)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("rare", [1e-150, 1e-290, 1e-300])
+def test_a_state_the_past_rules_out_and_the_future_needs(
+    monkeypatch: pytest.MonkeyPatch, compiled: bool, rare: float
+) -> None:
+    """State 1 starts with probability ``rare`` and the chain never moves; the first steps fit
+    both states alike, the last is e^-1984 as likely under state 0. The scaled backward variable
+    of state 1 is then ``1 / rare`` (past 1e280 the sequence is redone in log space): the
+    posteriors and the log-likelihood equal brute-force enumeration of every path."""
+    import itertools
+
+    from scipy.special import logsumexp
+
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_lattice, "MIN_COMPILED_WORK", 0 if compiled else 2**62)
+    X = np.array([[31.5], [31.5], [31.5], [63.0]])
+    start = np.array([1.0, rare]) / (1.0 + rare)
+    means, trans = np.array([[0.0], [63.0]]), np.eye(2)
+    model = GaussianHMM(
+        2,
+        startprob_init=start,
+        transmat_init=trans,
+        means_init=means,
+        covars_init=[[1.0], [1.0]],
+        reg_covar=0.0,
+        params="",
+        max_iter=0,
+    )
+    with pytest.warns(UnvisitedStateWarning):  # state 0: the future rules it out
+        model.fit(X)
+    log_b = -0.5 * (X - means.T) ** 2 - 0.5 * np.log(2 * np.pi)
+    with np.errstate(divide="ignore"):
+        paths = list(itertools.product(range(2), repeat=len(X)))
+        joint = np.array(
+            [
+                np.log(start[z[0]])
+                + sum(np.log(trans[z[t - 1], z[t]]) for t in range(1, len(z)))
+                + sum(log_b[t, z[t]] for t in range(len(z)))
+                for z in paths
+            ]
+        )
+    total = logsumexp(joint)
+    post = np.zeros((len(X), 2))
+    for z, value in zip(paths, joint, strict=True):
+        post[np.arange(len(X)), z] += np.exp(value - total)
+    assert np.isfinite(total)
+    assert model.score(X) == pytest.approx(total, rel=1e-12)
+    np.testing.assert_allclose(model.predict_proba(X), post, atol=1e-12)
+    np.testing.assert_allclose(post[:, 1], 1.0)  # the future wins

@@ -153,3 +153,53 @@ def test_poisson_matches_hmmlearn(n_iter: int) -> None:
     )
     _check_common(ours, theirs, X)
     np.testing.assert_allclose(ours.lambdas_, theirs.lambdas_, rtol=RTOL)
+
+
+@pytest.mark.parametrize("n_iter", ITERATIONS)
+def test_dirichlet_priors_match_hmmlearn(n_iter: int) -> None:
+    """MAP-EM with Dirichlet priors on the start and transition rows: hmmlearn's rule
+    ``max(alpha - 1 + counts, 0)``, normalised (concentrations above and below 1)."""
+    rng = np.random.default_rng(3)
+    rates = np.array([[1.0, 4.0], [6.0, 2.0], [12.0, 9.0]])
+    X = rng.poisson(rates[_states(3)]).astype(float)
+    start_prior = np.array([3.0, 1.0, 0.8])
+    trans_prior = np.array([[20.0, 1.0, 1.5], [2.0, 5.0, 1.0], [0.9, 1.0, 8.0]])
+    lambdas = rates * 1.2
+    theirs = _hmmlearn(
+        lambda **kw: hmm.PoissonHMM(
+            K, startprob_prior=start_prior, transmat_prior=trans_prior, **kw
+        ),
+        n_iter,
+        X,
+        lambdas_=lambdas,
+    )
+    ours = _emkit(
+        PoissonHMM(
+            K,
+            startprob_prior=start_prior,
+            transmat_prior=trans_prior,
+            startprob_init=START,
+            transmat_init=TRANS,
+            lambdas_init=lambdas,
+            max_iter=n_iter,
+            tol=0.0,
+        ),
+        X,
+    )
+    np.testing.assert_allclose(ours.startprob_, theirs.startprob_, rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(ours.transmat_, theirs.transmat_, rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(ours.lambdas_, theirs.lambdas_, rtol=RTOL)
+    np.testing.assert_allclose(ours.score(X, LENGTHS), theirs.score(X, LENGTHS), rtol=RTOL)
+    # the prior moved the answer: the maximum-likelihood fit differs
+    free = _emkit(
+        PoissonHMM(
+            K,
+            startprob_init=START,
+            transmat_init=TRANS,
+            lambdas_init=lambdas,
+            max_iter=n_iter,
+            tol=0.0,
+        ),
+        X,
+    )
+    assert np.abs(free.transmat_ - ours.transmat_).max() > 1e-3

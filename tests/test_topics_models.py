@@ -370,7 +370,7 @@ def test_plsa_statistics_same_for_any_cut_into_runs(
     monkeypatch: pytest.MonkeyPatch, threads: int
 ) -> None:
     """The E-step cuts the documents into one run per core: any cut gives the same sums."""
-    from emkit.models import plsa as plsa_module
+    from emkit.models import _plsa_stats as plsa_module
 
     X, _ = _corpus(6, n=40)
     dense = X.toarray()

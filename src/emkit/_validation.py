@@ -102,7 +102,12 @@ def validate_params(owner: object, constraints: Mapping[str, Constraint]) -> Non
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any) -> np.ndarray:
-    """Validated sample weights: finite, non-negative, shape (n_samples,), not all zero."""
+    """Validated sample weights: finite, non-negative, shape (n_samples,), not all zero.
+
+    ``None`` gives unit weights as a read-only view of one value (no memory per row).
+    """
+    if sample_weight is None:
+        return np.broadcast_to(np.ones(1, dtype=dtype), (n_samples,))
     weight = _check_sample_weight(sample_weight, n_samples, dtype)
     if n_samples and not np.any(weight > 0):
         raise DataError("sample_weight is zero for every sample: there is nothing to fit")

@@ -43,7 +43,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 import numpy as np
 
 from emkit.data import Batch
-from emkit.exceptions import ConvergenceWarning, NonFiniteError, NonMonotoneError
+from emkit.exceptions import (
+    ConvergenceWarning,
+    NonFiniteError,
+    NonMonotoneError,
+    user_stacklevel,
+)
 from emkit.executors import Executor, InMemoryExecutor
 from emkit.stats import Stats
 
@@ -202,9 +207,11 @@ class EMModel(ABC, Generic[P]):
         whose M-step is regularised (e.g. a variance floor) may set it False; the engine then
         only logs decreases.
     supports_online : bool
-        Whether stepwise (online) EM (:mod:`emkit.online`, ``partial_fit``) applies: the model's
-        pass-0 statistics are sums over independent rows whose average per unit of weight the
-        M-step may take in place of the sums. Opt-in; models with ``n_passes > 1`` never do.
+        Whether stepwise (online) EM (:mod:`emkit.online`, ``partial_fit``) applies: the
+        statistics of :meth:`online_e_step` (by default the pass-0 statistics) are sums over
+        independent rows (or groups of rows) whose average per unit of weight the M-step may
+        take in place of the sums. Opt-in; a model with ``n_passes > 1`` that opts in makes
+        its :meth:`online_e_step` return every statistic its M-step needs.
     """
 
     n_passes: ClassVar[int] = 1
@@ -227,6 +234,17 @@ class EMModel(ABC, Generic[P]):
     @abstractmethod
     def m_step(self, stats: Stats, params: P, ctx: StepContext) -> P:
         """New parameters from the statistics of all rows for pass ``ctx.pass_index``."""
+
+    def online_e_step(self, batch: Batch, params: P, ctx: StepContext) -> tuple[Stats, P]:
+        """The statistics stepwise EM averages for a batch of *new* rows, and the parameters
+        its M-step starts from (:mod:`emkit.online`).
+
+        The default is the pass-0 :meth:`e_step` at ``params``. Models with per-row parameters
+        (PLSA's document weights) fit those for the batch's rows with the shared parameters
+        fixed, and return the shared parameters' statistics with the batch's own rows filled
+        in: the local/global split of stochastic EM (Hoffman et al. 2013).
+        """
+        return self.e_step(batch, params, ctx), params
 
     def rebase_stats(self, stats: Stats, params: P, new_params: P) -> Stats:
         """Statistics computed at ``params`` re-expressed for an M-step at ``new_params``.
@@ -289,7 +307,7 @@ def _warn_not_converged(name: str, max_iter: int, tol: float) -> None:
         f"still changed by more than tol={tol}. Increase max_iter, loosen tol, or check the "
         "data and the initialisation.",
         ConvergenceWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -74,6 +74,19 @@ if TYPE_CHECKING:
         """A method that needs a fitted model was called before ``fit``."""
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` at which a warning issued by the caller points at the first frame
+    outside emkit (the user's call), however many emkit frames lie between."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
 @functools.cache
 def _not_fitted_error() -> type[Exception]:
     from sklearn.exceptions import NotFittedError as SklearnNotFittedError

@@ -25,10 +25,14 @@ the mean of every row ever assigned to it, i.e. mini-batch k-means (Sculley 2010
 per-centre counts; for other ``rho`` the centres forget old assignments geometrically.
 
 A model opts in with ``supports_online = True`` (its pass-0 statistics must be sums over
-independent rows); models whose statistics are taken in a frame of the current parameters
-(shifted or whitened moments) implement ``rebase_stats``. Models with ``n_passes > 1`` (hidden
-variables shared by many rows: the crowd models, PLSA's per-document weights) are refused with
-a :class:`~emkit.exceptions.ParameterError`.
+independent rows, or over independent groups of rows: a hidden Markov model's batches are whole
+sequences, cut by :attr:`~emkit.data.Batch.groups` as in batch EM); models whose statistics
+are taken in a frame of the current parameters (shifted or whitened moments) implement
+``rebase_stats``. Models with per-row parameters (PLSA's document weights) fit those for each
+new batch in ``online_e_step`` (the local step of stochastic EM) and average the statistics of
+the shared parameters only. Models with ``n_passes > 1`` that do not opt in (hidden variables
+shared by many rows: the crowd models) are refused with a
+:class:`~emkit.exceptions.ParameterError`.
 """
 
 from __future__ import annotations
@@ -135,6 +139,8 @@ class OnlineState(Generic[P]):
 def check_online(model: EMModel[Any]) -> None:
     """Raise :class:`~emkit.exceptions.ParameterError` unless ``model`` supports online EM."""
     name = type(model).__name__
+    if model.supports_online:
+        return
     if model.n_passes > 1:
         raise ParameterError(
             f"{name} does not support online EM (partial_fit): each of its iterations takes "
@@ -143,11 +149,10 @@ def check_online(model: EMModel[Any]) -> None:
             "topic weights), so one batch's statistics are not a sample of the whole data's. "
             "Fit it in batch; for data larger than memory use executor='stream' or 'dask'"
         )
-    if not model.supports_online:
-        raise ParameterError(
-            f"{name} does not support online EM (partial_fit): it does not declare "
-            "supports_online (statistics that are sums over independent rows)"
-        )
+    raise ParameterError(
+        f"{name} does not support online EM (partial_fit): it does not declare "
+        "supports_online (statistics that are sums over independent rows)"
+    )
 
 
 def running_stats(previous: Stats | None, batch: Stats, rho: float) -> Stats:
@@ -166,6 +171,7 @@ def online_update(
     step_size: StepSize,
     hard: bool = False,
     total_weight: float | None = None,
+    local_params: P | None = None,
 ) -> OnlineState[P]:
     """One stepwise update from a batch's statistics (at ``state.params``): average, M-step.
 
@@ -174,13 +180,16 @@ def online_update(
     model : EMModel
     state : OnlineState
     batch_stats : Stats
-        ``model.e_step`` of the batch at ``state.params`` (pass 0).
+        ``model.online_e_step`` of the batch at ``state.params``.
     step_size : StepSize
     hard : bool, default=False
         Passed to the M-step's context.
     total_weight : float, optional
         The data's total weight when it is known (epochs over a file): caps the weight the
         M-step's statistics are scaled to.
+    local_params : object, optional
+        The parameters the M-step starts from (``online_e_step``'s, with the batch's per-row
+        parameters filled in); default ``state.params``.
 
     Returns
     -------
@@ -201,7 +210,8 @@ def online_update(
     seen = state.weight_seen + w
     scale = seen if total_weight is None else min(seen, total_weight)
     ctx = StepContext(hard=hard, pass_index=0, iteration=state.n_updates)
-    params = model.m_step(stats * scale, state.params, ctx)
+    start = state.params if local_params is None else local_params
+    params = model.m_step(stats * scale, start, ctx)
     stats = model.rebase_stats(stats, state.params, params)
     return OnlineState(params, stats, state.n_updates + 1, seen)
 
@@ -215,7 +225,8 @@ def online_step(
     hard: bool = False,
     total_weight: float | None = None,
 ) -> OnlineState[P]:
-    """E-step of ``batch`` at ``state.params``, then :func:`online_update`.
+    """E-step of ``batch`` at ``state.params`` (``model.online_e_step``), then
+    :func:`online_update`.
 
     Raises
     ------
@@ -223,10 +234,16 @@ def online_step(
         When the batch's log-likelihood is not finite (a row with zero probability).
     """
     ctx = StepContext(hard=hard, pass_index=0, iteration=state.n_updates)
-    stats = model.e_step(batch, state.params, ctx)
+    stats, local = model.online_e_step(batch, state.params, ctx)
     _check_finite(model, stats.loglik, state.n_updates)
     return online_update(
-        model, state, stats, step_size=step_size, hard=hard, total_weight=total_weight
+        model,
+        state,
+        stats,
+        step_size=step_size,
+        hard=hard,
+        total_weight=total_weight,
+        local_params=local,
     )
 
 
@@ -334,8 +351,12 @@ def partial_fit(
     fitted = hasattr(estimator, "params_")
     if state is None:
         estimator._check_params()
+    # sequence models: the batch's whole sequences (``lengths``) become its groups
+    X, sample_weight, fit_data, groups = estimator._split_groups(X, sample_weight, fit_data)
     if state is None and not fitted:
-        batch = make_batch(estimator, X, sample_weight, fit_data, reset=True, where="the batch")
+        batch = make_batch(
+            estimator, X, sample_weight, fit_data, reset=True, where="the batch", groups=groups
+        )
         if batch.n_rows == 0:
             raise DataError(f"{type(estimator).__name__} got empty data: X has 0 samples")
         estimator._check_n_samples(batch.n_rows)
@@ -346,7 +367,9 @@ def partial_fit(
             params = _best_start(estimator, batch, rng)
         state = OnlineState(params)
     else:
-        batch = make_batch(estimator, X, sample_weight, fit_data, reset=False, where="the batch")
+        batch = make_batch(
+            estimator, X, sample_weight, fit_data, reset=False, where="the batch", groups=groups
+        )
         if state is None:  # fitted, then saved and loaded: the parameters without statistics
             state = OnlineState(estimator.params_)
     step = _step_size(estimator, step_size)
@@ -376,9 +399,10 @@ def _best_start(estimator: Any, batch: Batch, rng: np.random.RandomState) -> Any
     likely (stepwise EM, like EM, keeps the basin it starts in)."""
     best, best_value = None, -np.inf
     ctx = StepContext(hard=estimator.hard)
+    hooks = estimator._engine_model()  # an HMM's init_params is hmmlearn's letter string
     for _ in range(estimator.n_init):
-        params = estimator.init_params(batch, rng)
-        value = estimator.e_step(batch, params, ctx).loglik
+        params = hooks.init_params(batch, rng)
+        value = estimator.online_e_step(batch, params, ctx)[0].loglik
         if best is None or value > best_value:
             best, best_value = params, value
     return best
@@ -408,7 +432,9 @@ def fit_online(
         executor = StreamExecutor(batch_rows)
     else:
         executor = InMemoryExecutor(batch_rows)
-    prepared = executor.prepare(estimator, X, sample_weight, fit_data)
+    X, sample_weight, fit_data, groups = estimator._split_groups(X, sample_weight, fit_data)
+    extra = {} if groups is None else {"groups": groups}
+    prepared = executor.prepare(estimator, X, sample_weight, fit_data, **extra)
     rng = _random_state(estimator)
     params = estimator._initial_params()
     if params is None:

@@ -16,6 +16,7 @@ import functools
 import operator
 import warnings
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -24,8 +25,9 @@ from emkit._sklearn_api import check_is_fitted, check_random_state
 from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
 from emkit.base import EMEstimator
 from emkit.data import Batch, group_bounds
-from emkit.engine import EMModel, StepContext
-from emkit.exceptions import DataError, ParameterError
+from emkit.engine import Callback, EMModel, StepContext
+from emkit.exceptions import DataError, ParameterError, user_stacklevel
+from emkit.executors import Executor
 from emkit.hmm._lattice import forward_backward, viterbi
 from emkit.stats import Stats
 
@@ -124,6 +126,8 @@ class BaseHMM(EMEstimator[P]):
     """
 
     _emission_letters: ClassVar[str] = ""
+    #: stepwise EM over batches of whole sequences: the statistics are sums over sequences
+    supports_online: ClassVar[bool] = True
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "n_components": interval(int, 1, None),
         "startprob_prior": _PRIOR,
@@ -142,6 +146,84 @@ class BaseHMM(EMEstimator[P]):
     params: str
     startprob_init: Any
     transmat_init: Any
+
+    # -- fitting: hmmlearn's ``fit(X, lengths)``, on the engine ----------------------------
+    # ``lengths`` takes scikit-learn's ``y`` place: hmmlearn's users pass it positionally
+    def fit(  # type: ignore[override]
+        self,
+        X: Any,
+        lengths: Any = None,
+        sample_weight: Any = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+        executor: Executor | str | None = None,
+    ) -> BaseHMM[P]:
+        """Fit by Baum-Welch (Viterbi training when ``hard``) on the engine.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), list of arrays, path or RowSource
+            The sequences one after another (hmmlearn's layout), or a list of arrays, one per
+            sequence (then ``lengths`` is None).
+        lengths : array-like of int, optional
+            The length of each sequence, summing to ``n_samples``; default: one sequence.
+        sample_weight : array-like, optional
+            One weight per sequence (or per row, constant within each sequence): an integer
+            weight ``w`` counts the sequence ``w`` times.
+        callbacks, executor
+            As :meth:`emkit.base.EMEstimator.fit`; executors cut only between sequences.
+
+        Returns
+        -------
+        self
+        """
+        super().fit(X, None, sample_weight, callbacks=callbacks, executor=executor, lengths=lengths)
+        return self
+
+    def partial_fit(  # type: ignore[override]
+        self,
+        X: Any,
+        lengths: Any = None,
+        sample_weight: Any = None,
+        *,
+        step_size: Any = None,
+    ) -> BaseHMM[P]:
+        """One step of stepwise (online) EM on a batch of whole sequences.
+
+        The batch's expected start, transition and emission statistics at the current
+        parameters update the running statistics with step ``rho_t`` and one M-step follows
+        (:mod:`emkit.online`; :meth:`emkit.base.EMEstimator.partial_fit`). ``X``, ``lengths``
+        and ``sample_weight`` are as in :meth:`fit`: a sequence is never split between batches.
+        """
+        super().partial_fit(X, None, sample_weight, step_size=step_size, lengths=lengths)
+        return self
+
+    def fit_online(  # type: ignore[override]
+        self,
+        X: Any,
+        lengths: Any = None,
+        sample_weight: Any = None,
+        *,
+        batch_rows: int = 65536,
+        n_epochs: int = 1,
+        step_size: Any = None,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] = (),
+    ) -> BaseHMM[P]:
+        """Stepwise EM in batches of whole sequences of about ``batch_rows`` steps (see
+        :meth:`emkit.base.EMEstimator.fit_online`; ``X``, ``lengths`` as in :meth:`fit`)."""
+        super().fit_online(
+            X,
+            None,
+            sample_weight,
+            batch_rows=batch_rows,
+            n_epochs=n_epochs,
+            step_size=step_size,
+            shuffle=shuffle,
+            callbacks=callbacks,
+            lengths=lengths,
+        )
+        return self
 
     # -- fit's inputs ---------------------------------------------------------------------
     def _split_groups(
@@ -356,7 +438,7 @@ class BaseHMM(EMEstimator[P]):
                     "their emission parameters mean nothing. Use fewer states, another start or "
                     "a transition prior.",
                     UnvisitedStateWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
 
     # -- inference ------------------------------------------------------------------------
@@ -495,6 +577,9 @@ class _Hooks(EMModel[Any]):
 
     def m_step(self, stats: Stats, params: Any, ctx: StepContext) -> Any:
         return self.estimator.m_step(stats, params, ctx)
+
+    def rebase_stats(self, stats: Stats, params: Any, new_params: Any) -> Stats:
+        return self.estimator.rebase_stats(stats, params, new_params)
 
     def objective(self, stats: Stats, params: Any, ctx: StepContext) -> float:
         return self.estimator.objective(stats, params, ctx)

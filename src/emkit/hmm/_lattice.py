@@ -5,9 +5,13 @@ emission model as batched matrix products over every row). Forward-backward is t
 algorithm (Rabiner 1989): each row of emission likelihoods is divided by its maximum (one
 ``exp`` per cell, no logarithm), the forward variables are normalised at every step and the
 log-likelihood is the sum of the logs of the normalisers, so nothing underflows however long
-the sequence. Viterbi runs in log space. Both take the compiled path (parallel over sequences)
-when numba is installed and the work is worth its import; the NumPy path gives the same results
-(tested) and is a loop over time steps.
+the sequence. Where the states the chain can reach explain a step astronomically worse than
+the best state (a normaliser below ``SMALL``) that row is divided by its best reachable state
+instead, so no step underflows either; a sequence whose backward variables would still overflow
+(a state the past all but rules out and the future needs) is redone in log space. Viterbi runs
+in log space. Both take the compiled path (parallel over sequences) when numba is installed and
+the work is worth its import; the NumPy path gives the same results (tested) and is a loop over
+time steps.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ __all__ = ["Posteriors", "forward_backward", "viterbi"]
 
 #: steps x states^2 below which the NumPy path runs (numba's import costs ~0.5 s per process)
 MIN_COMPILED_WORK = 2**18
+#: a forward normaliser below this (the states the chain can be in explain the step e^460
+#: times worse than the best state) is recomputed with the row scaled by its best *reachable*
+#: state, so that it cannot underflow to 0 (nor its reciprocal overflow)
+SMALL = 1e-200
+#: cap on ``log_b - shift`` after such a rescaling: only states the chain cannot reach (predicted
+#: mass below e^-700) are capped, and their terms are multiplied by that mass
+EXP_CAP = 700.0
+#: a backward variable above this sends its sequence to the log-space pass
+BIG = 1e280
+_LIMITS = (SMALL, EXP_CAP, BIG)
 
 
 def compiled(n_steps: int, n_states: int) -> bool:
@@ -87,20 +101,25 @@ def forward_backward(
     gamma = np.empty((n, K))
     xi = np.zeros((n_seq, K, K))
     log_scale = np.empty(n_seq)
+    shifts = np.empty(n_seq)
+    flags = np.zeros(n_seq, dtype=np.uint8)
     if compiled(n, K):
         from emkit.hmm import _numba_hmm
 
-        _numba_hmm.forward_backward(B, offsets, startprob, transmat, gamma, xi, log_scale)
-        return Posteriors(gamma, xi, log_scale)
-    shift = np.max(B, axis=1)
-    shift[~np.isfinite(shift)] = 0.0
-    B -= shift[:, None]
-    np.exp(B, out=B)
-    for s in range(n_seq):
-        a, b = int(offsets[s]), int(offsets[s + 1])
-        log_scale[s] = _fb_numpy(B, a, b, startprob, transmat, gamma, xi[s])
-    loglik = log_scale + np.add.reduceat(shift, offsets[:-1]) if n else log_scale
-    return Posteriors(gamma, xi, loglik)
+        _numba_hmm.forward_backward(
+            B, offsets, startprob, transmat, gamma, xi, log_scale, shifts, flags, *_LIMITS
+        )
+    else:
+        for s in range(n_seq):
+            a, b = int(offsets[s]), int(offsets[s + 1])
+            log_scale[s], shifts[s], flags[s] = _fb_numpy(
+                B, a, b, startprob, transmat, gamma, xi[s]
+            )
+    for i in np.flatnonzero(flags):  # rare: redo these sequences in log space
+        a, b = int(offsets[i]), int(offsets[i + 1])
+        xi[i] = 0.0
+        log_scale[i] = _fb_log(B[a:b], startprob, transmat, gamma[a:b], xi[i]) + shifts[i]
+    return Posteriors(gamma, xi, log_scale)
 
 
 def _fb_numpy(
@@ -111,29 +130,79 @@ def _fb_numpy(
     transmat: np.ndarray,
     gamma: np.ndarray,
     xi: np.ndarray,
-) -> float:
+) -> tuple[float, float, bool]:
     """One sequence, as the compiled kernel (vectorised over states only); returns
-    ``sum_t log c_t``."""
+    ``log p(x)``, the sum of the row shifts and whether a backward variable exceeded ``BIG``.
+    ``B``'s rows hold log-likelihoods on entry and their scaled exponentials on return."""
     scale = np.empty(b - a)
     alpha = gamma
-    alpha[a] = startprob * B[a]
+    log_shift = 0.0
+    pred = startprob
     for t in range(a, b):
         if t > a:
-            alpha[t] = (alpha[t - 1] @ transmat) * B[t]
-        c = alpha[t].sum()
+            pred = alpha[t - 1] @ transmat
+        row = B[t]
+        top = float(np.max(row))
+        top = top if np.isfinite(top) else 0.0
+        e = np.exp(row - top)
+        v = pred * e
+        c = float(v.sum())
+        if c < SMALL:  # the states the chain can be in explain the step far worse than the best
+            with np.errstate(divide="ignore"):
+                reach = float(np.max(_log(pred) + row))
+            if np.isfinite(reach):  # scale by the best reachable state instead
+                top = reach
+                e = np.exp(np.minimum(row - top, EXP_CAP))
+                v = pred * e
+                c = float(v.sum())
+        B[t] = e
+        log_shift += top
         scale[t - a] = c
-        alpha[t] *= 1.0 / c if c > 0 else 0.0
+        alpha[t] = v / c if c > 0 else 0.0
     with np.errstate(divide="ignore"):
-        log_scale = float(np.sum(np.log(scale)))
+        log_scale = float(np.sum(np.log(scale))) + log_shift
     beta = np.ones(startprob.shape[0])
     for t in range(b - 2, a - 1, -1):
         c = scale[t + 1 - a]
-        tmp = B[t + 1] * beta * (1.0 / c if c > 0 else 0.0)
-        P = transmat * tmp[None, :]
-        xi += alpha[t][:, None] * P
-        beta = P.sum(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            tmp = B[t + 1] * beta * (1.0 / c if c > 0 else 0.0)
+            P = transmat * tmp[None, :]
+            xi += alpha[t][:, None] * P
+            beta = P.sum(axis=1)
+        if not np.all(beta <= BIG):  # False for NaN too
+            return log_scale, log_shift, True
         alpha[t] *= beta
-    return log_scale
+    return log_scale, log_shift, False
+
+
+def _fb_log(
+    B: np.ndarray, startprob: np.ndarray, transmat: np.ndarray, gamma: np.ndarray, xi: np.ndarray
+) -> float:
+    """Forward-backward of one sequence in log space, from its scaled emission likelihoods
+    ``B`` (each row up to a factor): writes ``gamma`` and adds the expected transitions to
+    ``xi``; returns ``log p(x)`` less the rows' log factors. The fallback for the few sequences
+    where the scaled backward pass would overflow (a state the past rules out, the future
+    needs)."""
+    from scipy.special import logsumexp
+
+    log_b, log_pi, log_a = _log(B), _log(startprob), _log(transmat)
+    T = B.shape[0]
+    fwd = np.empty_like(log_b)
+    fwd[0] = log_pi + log_b[0]
+    for t in range(1, T):
+        fwd[t] = logsumexp(fwd[t - 1][:, None] + log_a, axis=0) + log_b[t]
+    loglik = float(logsumexp(fwd[-1]))
+    if not np.isfinite(loglik):
+        gamma[:] = 0.0
+        return loglik
+    back = np.zeros(B.shape[1])
+    gamma[-1] = np.exp(fwd[-1] - loglik)
+    for t in range(T - 2, -1, -1):
+        ahead = log_a + (log_b[t + 1] + back)[None, :]
+        xi += np.exp(fwd[t][:, None] + ahead - loglik)
+        back = logsumexp(ahead, axis=1)
+        gamma[t] = np.exp(fwd[t] + back - loglik)
+    return loglik
 
 
 def viterbi(

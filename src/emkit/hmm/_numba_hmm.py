@@ -31,51 +31,72 @@ def forward_backward(
     gamma: np.ndarray,
     xi: np.ndarray,
     log_scale: np.ndarray,
+    shifts: np.ndarray,
+    flags: np.ndarray,
+    small: float,
+    exp_cap: float,
+    big: float,
 ) -> None:  # pragma: no cover - compiled
     """Scaled forward-backward (Rabiner 1989) of every sequence.
 
-    ``B`` holds the emission log-likelihoods on entry; each row becomes ``exp(row - max)``
-    (the likelihoods up to a factor per row, whose log is added back). Writes the posteriors
-    into ``gamma`` (n, K), the expected transition counts of sequence ``s`` into ``xi[s]`` and
-    ``log p(x_s)`` into ``log_scale[s]``; zero-probability sequences get ``-inf``.
+    ``B`` holds the emission log-likelihoods on entry; each row becomes ``exp(row - shift)``
+    (the likelihoods up to a factor per row, whose log is added back), ``shift`` the row's
+    maximum, or its best state the chain can reach when the normaliser would fall below
+    ``small`` (then ``row - shift`` is capped at ``exp_cap``). Writes the posteriors into
+    ``gamma`` (n, K), the expected transition counts of sequence ``s`` into ``xi[s]`` and
+    ``log p(x_s)`` into ``log_scale[s]``; zero-probability sequences get ``-inf``. The sum
+    of the row shifts goes to ``shifts[s]``; ``flags[s]`` is set when a backward variable
+    exceeds ``big`` (its posteriors are then left to the log-space pass of the caller).
     """
     K = startprob.shape[0]
     for s in prange(offsets.shape[0] - 1):
         a, b = offsets[s], offsets[s + 1]
         shift_sum = 0.0
+        scale = np.empty(b - a)
+        alpha = gamma  # the forward variables, overwritten by the posteriors on the way back
+        prev = np.empty(K)
+        row = np.empty(K)
         for t in range(a, b):
+            # prev[j] = sum_i alpha[i] A[i, j]: rows of A added in, K independent sums
+            if t == a:
+                for j in range(K):
+                    prev[j] = startprob[j]
+            else:
+                for j in range(K):
+                    prev[j] = 0.0
+                for i in range(K):
+                    ai = alpha[t - 1, i]
+                    for j in range(K):
+                        prev[j] += ai * transmat[i, j]
             top = -math.inf
             for k in range(K):
                 top = max(top, B[t, k])
             if not math.isfinite(top):
                 top = 0.0
-            shift_sum += top
-            for k in range(K):
-                B[t, k] = math.exp(B[t, k] - top)
-        scale = np.empty(b - a)
-        alpha = gamma  # the forward variables, overwritten by the posteriors on the way back
-        total = 0.0
-        for k in range(K):
-            alpha[a, k] = startprob[k] * B[a, k]
-            total += alpha[a, k]
-        scale[0] = total
-        inv = 1.0 / total if total > 0.0 else 0.0
-        for k in range(K):
-            alpha[a, k] *= inv
-        prev = np.empty(K)
-        for t in range(a + 1, b):
-            # new[j] = sum_i alpha[i] A[i, j]: rows of A added in, K independent sums
-            for j in range(K):
-                prev[j] = 0.0
-            for i in range(K):
-                ai = alpha[t - 1, i]
-                for j in range(K):
-                    prev[j] += ai * transmat[i, j]
             total = 0.0
             for j in range(K):
-                v = prev[j] * B[t, j]
+                e = math.exp(B[t, j] - top)
+                row[j] = e
+                v = prev[j] * e
                 alpha[t, j] = v
                 total += v
+            if total < small:  # rescale by the best reachable state (see _lattice.SMALL)
+                reach = -math.inf
+                for j in range(K):
+                    if prev[j] > 0.0:
+                        reach = max(reach, math.log(prev[j]) + B[t, j])
+                if math.isfinite(reach):
+                    top = reach
+                    total = 0.0
+                    for j in range(K):
+                        e = math.exp(min(B[t, j] - top, exp_cap))
+                        row[j] = e
+                        v = prev[j] * e
+                        alpha[t, j] = v
+                        total += v
+            for j in range(K):
+                B[t, j] = row[j]
+            shift_sum += top
             scale[t - a] = total
             inv = 1.0 / total if total > 0.0 else 0.0
             for j in range(K):
@@ -84,6 +105,7 @@ def forward_backward(
         for t in range(b - a):
             logc += math.log(scale[t]) if scale[t] > 0.0 else -math.inf
         log_scale[s] = logc + shift_sum
+        shifts[s] = shift_sum
         beta = np.ones(K)
         tmp = np.empty(K)
         x = xi[s]
@@ -92,6 +114,7 @@ def forward_backward(
             inv = 1.0 / c if c > 0.0 else 0.0
             for j in range(K):
                 tmp[j] = B[t + 1, j] * beta[j] * inv
+            ok = True
             for i in range(K):
                 ai = alpha[t, i]
                 acc = 0.0
@@ -100,6 +123,10 @@ def forward_backward(
                     acc += p
                     x[i, j] += ai * p
                 beta[i] = acc
+                ok = ok and acc <= big  # False for NaN too
+            if not ok:  # a state the past rules out that the future needs
+                flags[s] = 1
+                break
             for i in range(K):
                 alpha[t, i] *= beta[i]
         # alpha[b - 1] already holds the last posterior (beta = 1 there)

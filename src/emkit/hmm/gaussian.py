@@ -235,6 +235,16 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
             "precisions_cholesky": new.precisions_cholesky,
         }
 
+    def rebase_stats(
+        self, stats: Stats, params: GaussianHMMParams, new_params: GaussianHMMParams
+    ) -> Stats:
+        """The emission moments, taken about (or whitened by) ``params``' means, re-expressed
+        for ``new_params`` by the mixture's exact change of frame (online EM)."""
+        keys = [k for k in stats if k.startswith("emit_")]
+        moments = Stats(nk=stats["post"], **{k[5:]: stats[k] for k in keys})
+        moved = self._gmm().rebase_stats(moments, self._frame(params), self._frame(new_params))
+        return stats.replace(**{k: moved[k[5:]] for k in keys})
+
     def _emission_init(self, batch: Batch, rng: np.random.RandomState) -> dict[str, Any]:
         K, d = self.n_components, batch.X.shape[1]
         gmm = self._gmm()
