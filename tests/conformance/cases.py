@@ -84,7 +84,8 @@ class Case:
     hard_fixed_point : bool
         Whether hard EM reaches an exact fixed point in finitely many steps. Not so with
         missing values: with the assignments fixed, the M-step still runs EM over the missing
-        coordinates (continuous), which converges only linearly.
+        coordinates (continuous), which converges only linearly; nor for GMMHMM, whose
+        components within a state stay soft under Viterbi training.
     """
 
     name: str
@@ -366,7 +367,8 @@ CASES += [
 
 def _sequences(emission: str) -> st.SearchStrategy[FitData]:
     """1 to 5 sequences of 1 to 15 steps from a sticky 2-state chain; Gaussian emissions are two
-    well-separated blobs with at least 6 distinct points each."""
+    well-separated blobs with at least 6 distinct points each (``mixture``: two blobs per
+    state)."""
 
     @st.composite
     def draw(d: st.DrawFn) -> FitData:
@@ -383,6 +385,12 @@ def _sequences(emission: str) -> st.SearchStrategy[FitData]:
             lengths = np.append(12, lengths)
             z = np.concatenate([np.repeat([0, 1], 6), z])
             X = rng.normal(size=(len(z), p)) + 20.0 * z[:, None]
+        elif emission == "mixture":  # two blobs per state, each with 6 steps or more
+            p = d(st.integers(1, 2))
+            lengths = np.append(24, lengths)
+            z = np.concatenate([np.repeat([0, 1], 12), z])
+            blob = np.concatenate([np.tile(np.repeat([0, 1], 6), 2), rng.integers(0, 2, n)])
+            X = rng.normal(size=(len(z), p)) + 40.0 * z[:, None] + 10.0 * blob[:, None]
         elif emission == "categorical":
             probs = np.array([[0.6, 0.2, 0.1, 0.1], [0.1, 0.1, 0.2, 0.6]])
             X = np.array([[rng.choice(4, p=probs[k])] for k in z], dtype=np.float64)
@@ -399,6 +407,15 @@ def _gaussian_hmm(covariance_type: str) -> Callable[..., EMEstimator[Any]]:
         from emkit.hmm import GaussianHMM
 
         return GaussianHMM(2, covariance_type, **kw)
+
+    return make
+
+
+def _gmm_hmm(covariance_type: str) -> Callable[..., EMEstimator[Any]]:
+    def make(**kw: Any) -> EMEstimator[Any]:
+        from emkit.hmm import GMMHMM
+
+        return GMMHMM(2, 2, covariance_type, **kw)
 
     return make
 
@@ -428,6 +445,18 @@ CASES += [
         independent_rows=True,
     )
     for t in ("full", "diag", "tied", "spherical")
+]
+CASES += [  # two Gaussians per state (tied: per state, pooled from full components); hard EM
+    # (Viterbi training) keeps the components within a state soft: no finite fixed point
+    Case(
+        f"hmm_gmm_{t}",
+        _gmm_hmm(t),
+        _sequences("mixture"),
+        mixture=False,
+        independent_rows=True,
+        hard_fixed_point=False,
+    )
+    for t in ("diag", "tied")
 ]
 CASES += [
     Case(

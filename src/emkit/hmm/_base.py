@@ -569,6 +569,10 @@ class _Hooks(EMModel[Any]):
         self.estimator = estimator
         self.display_name = type(estimator).__name__
 
+    @property
+    def monotone(self) -> bool:  # type: ignore[override]
+        return type(self.estimator).monotone
+
     def init_params(self, batch: Batch, rng: np.random.RandomState) -> Any:
         return self.estimator._draw_params(batch, rng)
 

@@ -22,7 +22,7 @@ from emkit.models.gaussian import (
 )
 from emkit.stats import Stats
 
-__all__ = ["GaussianHMM", "GaussianHMMParams", "check_observations"]
+__all__ = ["GaussianHMM", "GaussianHMMParams", "check_observations", "real_observations"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,17 @@ def check_observations(owner: Any, X: Any, *, reset: bool, dtype: Any) -> np.nda
     return np.asarray(out)
 
 
+def real_observations(
+    owner: Any, X: Any, *, reset: bool, unexpected: dict[str, Any]
+) -> tuple[np.ndarray, ...]:
+    """``(X,)`` for a model with real-valued emissions: 2-D, finite, squares that cannot
+    overflow."""
+    if unexpected:
+        raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
+    X = check_observations(owner, X, reset=reset, dtype=[np.float64, np.float32])
+    return (check_squares_finite(X),)
+
+
 class GaussianHMM(BaseHMM[GaussianHMMParams]):
     r"""Hidden Markov model with Gaussian emissions, fitted by Baum-Welch on the EM engine.
 
@@ -99,6 +110,9 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
     n_iter_, converged_, log_likelihood_, log_likelihood_history_, lower_bound_
     """
 
+    # reg_covar > 0 makes the M-step a regularised one, not the exact maximiser (as
+    # GaussianMixture): the engine logs a decrease instead of raising
+    monotone: ClassVar[bool] = False
     params_type: ClassVar[type] = GaussianHMMParams
     _emission_letters: ClassVar[str] = "mc"
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
@@ -150,10 +164,7 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
         self.warm_start = warm_start
 
     def _validate_data(self, X: Any, *, reset: bool, **unexpected: Any) -> tuple[np.ndarray, ...]:
-        if unexpected:
-            raise TypeError(f"unexpected data arguments {sorted(unexpected)}")
-        X = check_observations(self, X, reset=reset, dtype=[np.float64, np.float32])
-        return (check_squares_finite(X),)
+        return real_observations(self, X, reset=reset, unexpected=unexpected)
 
     # -- the Gaussian mixture's covariance code -------------------------------------------
     def _gmm(self) -> GaussianMixture:
