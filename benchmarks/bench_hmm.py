@@ -12,6 +12,11 @@ data (tracemalloc).
     python benchmarks/bench_hmm.py                        # the issue's workload, all models
     python benchmarks/bench_hmm.py --models gaussian --repeats 5
     python benchmarks/bench_hmm.py --n-seq 20 --memory    # a tenth of it, with memory
+    python benchmarks/bench_hmm.py --models gmm           # GMMHMM, 2 Gaussians per state
+
+hmmlearn's GMMHMM takes its covariances about the previous iteration's means (emkit's M-step
+is the exact one), so the two GMMHMM fits follow different paths: their log-likelihoods differ
+by a little, and the comparison is of the time per iteration only.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 import numpy as np
 
 K = 8
+N_MIX = 2
 
 
 def workload(model: str, n_seq: int, seq_len: int, seed: int = 0) -> dict[str, Any]:
@@ -48,6 +54,16 @@ def workload(model: str, n_seq: int, seq_len: int, seed: int = 0) -> dict[str, A
         centres = rng.normal(scale=3.0, size=(K, d))
         X = centres[z] + rng.normal(size=(n, d))
         start |= {"means": centres + rng.normal(scale=0.5, size=(K, d)), "covars": np.ones((K, d))}
+    elif model == "gmm":  # two Gaussians per state
+        d = 10
+        centres = rng.normal(scale=3.0, size=(K, N_MIX, d))
+        comp = rng.integers(0, N_MIX, size=n)
+        X = centres[z, comp] + rng.normal(size=(n, d))
+        start |= {
+            "weights": np.full((K, N_MIX), 1.0 / N_MIX),
+            "means": centres + rng.normal(scale=0.5, size=centres.shape),
+            "covars": np.ones((K, N_MIX, d)),
+        }
     elif model == "categorical":
         m = 20
         probs = rng.dirichlet(np.full(m, 0.5), size=K)
@@ -70,6 +86,9 @@ def fit_hmmlearn(model: str, w: dict[str, Any], iters: int) -> Any:
     if model == "gaussian":
         est = hmm.GaussianHMM(K, covariance_type="diag", covars_prior=0.0, **kw)
         est.means_, est.covars_ = s["means"], s["covars"]
+    elif model == "gmm":  # covars_prior=-1.5 (its default for diag) is maximum likelihood
+        est = hmm.GMMHMM(K, N_MIX, covariance_type="diag", **kw)
+        est.weights_, est.means_, est.covars_ = s["weights"], s["means"], s["covars"]
     elif model == "categorical":
         est = hmm.CategoricalHMM(K, **kw)
         est.emissionprob_ = s["emissionprob"]
@@ -82,7 +101,7 @@ def fit_hmmlearn(model: str, w: dict[str, Any], iters: int) -> Any:
 
 
 def fit_emkit(model: str, w: dict[str, Any], iters: int) -> Any:
-    from emkit.hmm import CategoricalHMM, GaussianHMM, PoissonHMM
+    from emkit.hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 
     s = w["start"]
     kw = {
@@ -94,6 +113,17 @@ def fit_emkit(model: str, w: dict[str, Any], iters: int) -> Any:
     if model == "gaussian":
         est: Any = GaussianHMM(
             K, "diag", reg_covar=0.0, means_init=s["means"], covars_init=s["covars"], **kw
+        )
+    elif model == "gmm":
+        est = GMMHMM(
+            K,
+            N_MIX,
+            "diag",
+            reg_covar=0.0,
+            weights_init=s["weights"],
+            means_init=s["means"],
+            covars_init=s["covars"],
+            **kw,
         )
     elif model == "categorical":
         est = CategoricalHMM(K, emissionprob_init=s["emissionprob"], **kw)

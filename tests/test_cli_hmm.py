@@ -136,3 +136,36 @@ def test_a_state_never_visited_is_warned(
     )
     assert code == 0, err
     assert "warning:" in err and "never visited" in err
+
+
+def test_gmm_emissions_with_a_lengths_column(
+    sequences_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_path = tmp_path / "gmm.json"
+    code, _, err = run(
+        [
+            "hmm",
+            str(sequences_csv),
+            "-k",
+            "2",
+            "--emission",
+            "gmm",
+            "--n-mix",
+            "2",
+            "--covariance",
+            "tied",
+            "--lengths-column",
+            "seq",
+            "--seed",
+            "0",
+            "-o",
+            str(out_path),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    summary = json.loads(out_path.read_text())
+    assert summary["model"] == "GMMHMM" and summary["covariance_type"] == "tied"
+    assert np.asarray(summary["means"]).shape == (2, 2, 2)
+    assert np.asarray(summary["covars"]).shape == (2, 2, 2)  # one (d, d) per state
+    np.testing.assert_allclose(np.asarray(summary["weights"]).sum(axis=1), 1.0)

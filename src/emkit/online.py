@@ -145,8 +145,8 @@ def check_online(model: EMModel[Any]) -> None:
         raise ParameterError(
             f"{name} does not support online EM (partial_fit): each of its iterations takes "
             f"{model.n_passes} passes over all rows because hidden variables or parameters are "
-            "shared by many rows (a task's true label, an annotator's reliability, a document's "
-            "topic weights), so one batch's statistics are not a sample of the whole data's. "
+            "shared by many rows (a task's true label, an annotator's reliability), so one "
+            "batch's statistics are not a sample of the whole data's. "
             "Fit it in batch; for data larger than memory use executor='stream' or 'dask'"
         )
     raise ParameterError(

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["hmm"]
 
-_EMISSIONS = ("gaussian", "categorical", "poisson")
+_EMISSIONS = ("gaussian", "gmm", "categorical", "poisson")
 _COVARIANCES = ("full", "tied", "diag", "spherical")
 
 
@@ -95,12 +95,19 @@ def _sequence_ids(path: Path, name: str) -> tuple[list[str], np.ndarray]:
 
 
 def _model(
-    emission: str, k: int, covariance: str, options: dict[str, Any], n_features: int | None
+    emission: str,
+    k: int,
+    covariance: str,
+    options: dict[str, Any],
+    n_features: int | None,
+    n_mix: int,
 ) -> BaseHMM[Any]:
-    from emkit.hmm import CategoricalHMM, GaussianHMM, PoissonHMM
+    from emkit.hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 
     if emission == "gaussian":
         return GaussianHMM(k, covariance, **options)
+    if emission == "gmm":
+        return GMMHMM(k, n_mix, covariance, **options)
     if emission == "categorical":
         return CategoricalHMM(k, n_features=n_features, **options)
     return PoissonHMM(k, **options)
@@ -115,12 +122,14 @@ def _summary(model: Any, emission: str, columns: list[str], n_seq: int) -> dict[
         "startprob": model.startprob_.tolist(),
         "transmat": model.transmat_.tolist(),
     }
-    if emission == "gaussian":
+    if emission in ("gaussian", "gmm"):
         summary |= {
             "covariance_type": model.covariance_type,
             "means": model.means_.tolist(),
             "covars": model.covars_.tolist(),
         }
+        if emission == "gmm":
+            summary["weights"] = model.weights_.tolist()
     elif emission == "categorical":
         summary["emissionprob"] = model.emissionprob_.tolist()
     else:
@@ -150,10 +159,18 @@ def hmm(
     data: Path = typer.Argument(..., help="CSV (header row) or Parquet file, one row per step."),
     components: int = typer.Option(2, "-k", "--components", help="Number of hidden states."),
     emission: str = typer.Option(
-        "gaussian", "--emission", help="gaussian, categorical (symbols 0..M-1) or poisson."
+        "gaussian",
+        "--emission",
+        help="gaussian, gmm (a Gaussian mixture per state), categorical (symbols 0..M-1) or "
+        "poisson.",
+    ),
+    n_mix: int = typer.Option(
+        2, "--n-mix", min=1, help="gmm: Gaussians per state (hmmlearn's n_mix)."
     ),
     covariance: str = typer.Option(
-        "diag", "--covariance", help="Gaussian covariance: full, tied, diag or spherical."
+        "diag",
+        "--covariance",
+        help="Gaussian covariance: full, tied (gmm: per state), diag or spherical.",
     ),
     columns: str | None = typer.Option(
         None,
@@ -222,7 +239,7 @@ def hmm(
         "max_iter": max_iter,
         "tol": tol,
     }
-    model = _model(emission, components, covariance, options, n_symbols)
+    model = _model(emission, components, covariance, options, n_symbols, n_mix)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with (
