@@ -76,6 +76,37 @@ def real_observations(
     return (check_squares_finite(X),)
 
 
+def start_precisions(covariance_type: str, cov: np.ndarray) -> np.ndarray:
+    """``precisions_cholesky`` of user-given starting covariances (the mixture's layout), or a
+    :class:`~emkit.exceptions.ParameterError` that says what is wrong with them."""
+    try:
+        prec = COVARIANCE_KINDS[covariance_type].precision_cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ParameterError("covars_init must be positive definite") from None
+    if not np.all(np.isfinite(prec)):
+        raise ParameterError("covars_init must be positive")
+    return prec
+
+
+def rebase_emissions(
+    gmm: GaussianMixture,
+    stats: Stats,
+    frame: GaussianParams,
+    new_frame: GaussianParams,
+    nk: np.ndarray | None = None,
+) -> Stats:
+    """The ``emit_*`` moments of ``stats``, taken in the mixture frame ``frame``, re-expressed for
+    ``new_frame`` by the mixture's exact change of frame (online EM). ``nk``: the components'
+    masses when they are not among the moments (``emit_nk``)."""
+    keys = [k for k in stats if k.startswith("emit_")]
+    arrays: dict[str, Any] = {k[5:]: stats[k] for k in keys}
+    if nk is not None:
+        arrays["nk"] = nk
+    moments = Stats(0.0, 0.0, **arrays)
+    moved = gmm.rebase_stats(moments, frame, new_frame)
+    return stats.replace(**{k: moved[k[5:]] for k in keys})
+
+
 class GaussianHMM(BaseHMM[GaussianHMMParams]):
     r"""Hidden Markov model with Gaussian emissions, fitted by Baum-Welch on the EM engine.
 
@@ -251,10 +282,9 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
     ) -> Stats:
         """The emission moments, taken about (or whitened by) ``params``' means, re-expressed
         for ``new_params`` by the mixture's exact change of frame (online EM)."""
-        keys = [k for k in stats if k.startswith("emit_")]
-        moments = Stats(nk=stats["post"], **{k[5:]: stats[k] for k in keys})
-        moved = self._gmm().rebase_stats(moments, self._frame(params), self._frame(new_params))
-        return stats.replace(**{k: moved[k[5:]] for k in keys})
+        return rebase_emissions(
+            self._gmm(), stats, self._frame(params), self._frame(new_params), nk=stats["post"]
+        )
 
     def _emission_init(self, batch: Batch, rng: np.random.RandomState) -> dict[str, Any]:
         K, d = self.n_components, batch.X.shape[1]
@@ -283,12 +313,7 @@ class GaussianHMM(BaseHMM[GaussianHMMParams]):
                     f"covars_init for covariance_type={self.covariance_type!r} must be finite "
                     f"with shape {shape}, got {cov.shape}"
                 )
-            try:
-                prec = COVARIANCE_KINDS[self.covariance_type].precision_cholesky(cov)
-            except np.linalg.LinAlgError:
-                raise ParameterError("covars_init must be positive definite") from None
-            if not np.all(np.isfinite(prec)):
-                raise ParameterError("covars_init must be positive")
+            prec = start_precisions(self.covariance_type, cov)
         else:
             assert drawn is not None
             cov, prec = drawn.covariances, drawn.precisions_cholesky

@@ -23,7 +23,13 @@ from emkit._validation import ARRAY, NONE, Constraint, interval, one_of
 from emkit.data import Batch
 from emkit.exceptions import DataError, ParameterError
 from emkit.hmm._base import _PRIOR, BaseHMM, _log_prior, _normalized
-from emkit.hmm.gaussian import _expand_covars, _mixture, real_observations
+from emkit.hmm.gaussian import (
+    _expand_covars,
+    _mixture,
+    real_observations,
+    rebase_emissions,
+    start_precisions,
+)
 from emkit.models.gaussian import COVARIANCE_KINDS, GaussianMixture, GaussianParams
 from emkit.stats import Stats
 
@@ -248,10 +254,7 @@ class GMMHMM(BaseHMM[GMMHMMParams]):
     def rebase_stats(self, stats: Stats, params: GMMHMMParams, new_params: GMMHMMParams) -> Stats:
         """The components' moments re-expressed for ``new_params`` (online EM), by the
         mixture's exact change of frame."""
-        keys = [k for k in stats if k.startswith("emit_")]
-        moments = Stats(**{k[5:]: stats[k] for k in keys})
-        moved = self._gmm().rebase_stats(moments, self._frame(params), self._frame(new_params))
-        return stats.replace(**{k: moved[k[5:]] for k in keys})
+        return rebase_emissions(self._gmm(), stats, self._frame(params), self._frame(new_params))
 
     # -- start ----------------------------------------------------------------------------
     def _cov_shape(self, d: int) -> tuple[int, ...]:
@@ -298,14 +301,7 @@ class GMMHMM(BaseHMM[GMMHMMParams]):
             cov = flat.reshape((K, M, *flat.shape[1:]))
             if self.covariance_type == "tied":
                 cov = cov.mean(axis=1)
-        try:
-            prec = COVARIANCE_KINDS[_FLAT[self.covariance_type]].precision_cholesky(
-                self._flat_covars(cov)
-            )
-        except np.linalg.LinAlgError:
-            raise ParameterError("covars_init must be positive definite") from None
-        if not np.all(np.isfinite(prec)):
-            raise ParameterError("covars_init must be positive")
+        prec = start_precisions(_FLAT[self.covariance_type], self._flat_covars(cov))
         return {"weights": weights, "means": means, "covars": cov, "precisions_cholesky": prec}
 
     def _initial_resp(self, batch: Batch, rng: np.random.RandomState) -> np.ndarray:
